@@ -1,0 +1,272 @@
+//! The `casualty` command: generate and validate casualty scenarios.
+//!
+//! Exit codes: 0 on success, 1 when the run fails (for example a write error), 2 for bad input
+//! (an invalid scenario or command line), 130 when interrupted.
+
+mod progress;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use casualty_core::engine::Generator;
+use casualty_core::scenario::{parse_request, CommandLineOverrides, InputFormat, Request, ScenarioError};
+use casualty_core::summary::Summary;
+use casualty_output::metadata::Shard;
+use casualty_output::{Format, Metadata, OutputError, RunOptions};
+use clap::{Parser, Subcommand};
+
+/// Generate synthetic military medical casualties for NATO medical exercises.
+#[derive(Parser, Debug)]
+#[command(name = "casualty", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate casualties from a scenario file.
+    Generate(GenerateArgs),
+    /// Check a scenario file without generating anything.
+    Validate {
+        /// Scenario or request body, JSON (or YAML with a .yaml or .yml extension).
+        file: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct GenerateArgs {
+    /// Scenario or request body, JSON (or YAML with a .yaml or .yml extension).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Number of patients, replacing the scenario's count.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// Seed of every random stream, replacing the scenario's seed.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Worker threads; the output is the same for any number.
+    #[arg(long, value_name = "N", default_value_t = default_threads())]
+    threads: usize,
+    /// Write only shard K of N (K from 0), so that the N files concatenated equal one run.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Read the shard number K from the JOB_COMPLETION_INDEX environment variable (Kubernetes
+    /// Indexed Jobs); needs --shards.
+    #[arg(long, requires = "shards", conflicts_with = "shard")]
+    shard_from_env: bool,
+    /// Number of shards N, with --shard-from-env.
+    #[arg(long, value_name = "N")]
+    shards: Option<u64>,
+    /// Output format: json or ndjson.
+    #[arg(long, default_value = "json", value_parser = Format::parse)]
+    format: Format,
+    /// Output file, or - for standard output.
+    #[arg(long, value_name = "PATH")]
+    output: String,
+    /// Print no progress bar and no summary.
+    #[arg(long)]
+    quiet: bool,
+    /// Print run statistics (patients, seconds, bytes, peak memory) as one JSON line on stderr.
+    #[arg(long)]
+    stats: bool,
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Failures sorted by exit code.
+enum Failure {
+    Input(anyhow::Error),
+    Runtime(anyhow::Error),
+    Interrupted(anyhow::Error),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => generate(args),
+        Command::Validate { file } => validate(&file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let (error, code) = match failure {
+                Failure::Input(e) => (e, 2),
+                Failure::Runtime(e) => (e, 1),
+                Failure::Interrupted(e) => (e, 130),
+            };
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "casualty: error: {error}");
+            for cause in error.chain().skip(1) {
+                let _ = write!(stderr, "\n  caused by: {cause}");
+            }
+            let _ = writeln!(stderr);
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn read_request(path: &Path, overrides: CommandLineOverrides) -> Result<Request, Failure> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read scenario file {}", path.display())).map_err(Failure::Input)?;
+    parse_request(&text, InputFormat::from_path(path), overrides)
+        .map_err(|e: ScenarioError| Failure::Input(anyhow::Error::new(e).context(format!("scenario file {} is invalid", path.display()))))
+}
+
+fn validate(path: &Path) -> Result<(), Failure> {
+    let request = read_request(path, CommandLineOverrides::default())?;
+    let scenario = &request.scenario;
+    println!(
+        "{}: valid scenario \"{}\": {} patients, seed {}, {} days, {} fronts, sha256 {}",
+        path.display(),
+        scenario.name,
+        scenario.count,
+        scenario.seed,
+        scenario.days_of_fighting,
+        scenario.fronts.len(),
+        scenario.sha256()
+    );
+    warn_service_keys(&request);
+    Ok(())
+}
+
+fn warn_service_keys(request: &Request) {
+    if !request.options.service_keys.is_empty() {
+        eprintln!(
+            "casualty: warning: {} only apply to the generation service and are not used by this command",
+            request.options.service_keys.join(", ")
+        );
+    }
+}
+
+/// Parses `K/N` with 0 <= K < N.
+fn parse_shard(text: &str, source: &str) -> Result<(u64, u64), Failure> {
+    let parsed = text.split_once('/').and_then(|(k, n)| Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)));
+    match parsed {
+        Some((k, n)) if n >= 1 && k < n => Ok((k, n)),
+        _ => Err(Failure::Input(anyhow::anyhow!("{source}: invalid shard `{text}`: expected K/N with whole numbers 0 <= K < N, such as 0/4"))),
+    }
+}
+
+fn generate(args: GenerateArgs) -> Result<(), Failure> {
+    let request = read_request(&args.config, CommandLineOverrides { count: args.count, seed: args.seed })?;
+    warn_service_keys(&request);
+    let scenario = &request.scenario;
+    if args.threads == 0 || args.threads > 1024 {
+        return Err(Failure::Input(anyhow::anyhow!("--threads: invalid value {}: expected a whole number from 1 to 1024", args.threads)));
+    }
+
+    let shard = match (&args.shard, args.shard_from_env, args.shards) {
+        (Some(text), _, _) => Some(parse_shard(text, "--shard")?),
+        (None, true, Some(n)) => {
+            let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+                Failure::Input(anyhow::anyhow!("--shard-from-env: the environment variable JOB_COMPLETION_INDEX is missing; set it or use --shard K/N"))
+            })?;
+            Some(parse_shard(&format!("{index}/{n}"), "JOB_COMPLETION_INDEX")?)
+        }
+        _ => None,
+    };
+    let range = match shard {
+        Some((k, n)) => {
+            let count = u128::from(scenario.count);
+            let start = (count * u128::from(k) / u128::from(n)) as u64;
+            let end = (count * u128::from(k + 1) / u128::from(n)) as u64;
+            start..end
+        }
+        None => 0..scenario.count,
+    };
+    let metadata = Metadata::new(scenario, args.format, range.clone(), shard.map(|(index, total)| Shard { index, total }));
+    let generator = Generator::new(scenario);
+    let options = RunOptions { threads: args.threads, chunk_size: 1024, range: range.clone() };
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = Arc::clone(&cancel);
+        // A second Ctrl-C while the first is being handled ends the process at once.
+        let _ = ctrlc::set_handler(move || {
+            if cancel.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    }
+
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let bar = progress::Bar::new(range.end - range.start, show_progress);
+    let started = Instant::now();
+    let result = if args.output == "-" {
+        if args.format == Format::Ndjson {
+            eprintln!("casualty: note: NDJSON to standard output has no metadata sidecar; use --output PATH to get one");
+        }
+        let stdout = std::io::stdout();
+        let out = std::io::BufWriter::with_capacity(1 << 20, BrokenPipeQuiet(stdout));
+        casualty_output::write_patients(&generator, args.format, &metadata, out, "standard output", &options, &mut |n| bar.set(n), &cancel)
+    } else {
+        casualty_output::write_file(&generator, args.format, &metadata, Path::new(&args.output), &options, &mut |n| bar.set(n), &cancel)
+    };
+    bar.finish();
+    let (summary, bytes) = match result {
+        Ok(done) => done,
+        Err(error @ OutputError::Interrupted { .. }) => return Err(Failure::Interrupted(error.into())),
+        Err(OutputError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(error) => return Err(Failure::Runtime(anyhow::Error::new(error).context("generation failed"))),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+
+    if !args.quiet {
+        print_summary(&summary, seconds, &args.output);
+    }
+    if args.stats {
+        let line = serde_json::json!({
+            "patients": summary.total,
+            "threads": args.threads,
+            "seconds": seconds,
+            "patients_per_second": summary.total as f64 / seconds.max(1e-9),
+            "bytes": bytes,
+            "bytes_per_patient": bytes as f64 / summary.total.max(1) as f64,
+            "peak_rss_bytes": peak_rss_bytes(),
+        });
+        eprintln!("{line}");
+    }
+    Ok(())
+}
+
+fn print_summary(summary: &Summary, seconds: f64, output: &str) {
+    let report = summary.report();
+    let join = |pairs: &[(&str, u64)]| pairs.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+    eprintln!(
+        "casualty: wrote {} patients to {} in {:.2} s ({:.0} patients/s)",
+        summary.total,
+        if output == "-" { "standard output" } else { output },
+        seconds,
+        summary.total as f64 / seconds.max(1e-9)
+    );
+    eprintln!("  category: {}", join(&report.by_category.0));
+    eprintln!("  triage:   {}", join(&report.by_triage.0));
+    eprintln!("  outcome:  {}", join(&report.by_final_status.0));
+}
+
+/// Peak resident set size (VmHWM) from /proc, on Linux; `None` elsewhere.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Standard output that reports a closed pipe as `BrokenPipe`, which `generate` ends on quietly.
+struct BrokenPipeQuiet<W>(W);
+
+impl<W: Write> Write for BrokenPipeQuiet<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}

@@ -1,0 +1,335 @@
+//! Steps 5 and 6: the course through the evacuation chain, the outcome, and the treatments,
+//! medications and vital signs along the way.
+//!
+//! Times are hours since injury until the record is built. A casualty destined to die has a
+//! time of death drawn from the cause that kills first; where that time falls on the course
+//! decides between killed in action (before the first treatment facility) and died of wounds.
+//! Nothing is recorded after death, and the final status always matches the last event.
+
+use super::injury::{clamp, Injuries, Physiology};
+use super::Generator;
+use crate::random::Stream;
+use crate::record::{EventType, FinalStatus, Given, TimelineEvent, Triage, VitalSigns};
+use super::person::Allergies;
+use crate::reference::Hemorrhage;
+use crate::scenario::{Category, Role};
+
+/// What the course decides.
+pub(crate) struct Course<'g> {
+    pub(crate) timeline: Vec<TimelineEvent>,
+    pub(crate) treatments: Vec<Given<'g>>,
+    pub(crate) medications: Vec<Given<'g>>,
+    pub(crate) vital_signs: Vec<VitalSigns>,
+    pub(crate) final_status: FinalStatus,
+    pub(crate) last_facility: Role,
+    pub(crate) outcome_time: i64,
+}
+
+/// A stay at one place: arrival and departure in hours since injury.
+#[derive(Debug, Clone, Copy)]
+struct Stay {
+    role: Role,
+    arrival: f64,
+    /// End of the stay: departure, death, return to duty or the Role 4 arrival itself.
+    end: f64,
+}
+
+pub(crate) fn run<'g>(
+    generator: &'g Generator<'_>,
+    category: Category,
+    injuries: &Injuries<'g>,
+    allergies: &Allergies,
+    injury_time: i64,
+    rng: &mut Stream,
+) -> Course<'g> {
+    let model = generator.model;
+    let scenario = generator.scenario;
+    let triage = injuries.triage;
+    let evac = generator.evacuation_multiplier;
+
+    // Will this casualty die of the injury or illness without surgery, and when?
+    let d = &model.death;
+    let mut death_at: Option<f64> = {
+        let probability = if injuries.unsurvivable {
+            1.0
+        } else {
+            let z = d.logistic_intercept + d.logistic_slope * f64::from(injuries.niss);
+            let p = 1.0 / (1.0 + libm::exp(-z));
+            if category == Category::Disease {
+                p * d.disease_multiplier
+            } else {
+                p
+            }
+        };
+        let dies = rng.uniform() < probability;
+        let mean_hours = if injuries.unsurvivable {
+            d.unsurvivable_mean_minutes / 60.0
+        } else if injuries.hemorrhage == Hemorrhage::Massive {
+            d.massive_hemorrhage_mean_minutes / 60.0
+        } else if injuries.hemorrhage == Hemorrhage::Major {
+            d.major_hemorrhage_mean_minutes / 60.0
+        } else if injuries.head_ais >= 4 {
+            d.head_injury_mean_hours
+        } else {
+            d.other_mean_hours
+        };
+        let time = rng.exponential(mean_hours).max(1.0 / 60.0);
+        dies.then_some(time)
+    };
+    let salvage_draw = rng.uniform();
+    let mut salvage_checked = false;
+
+    let mut stays: Vec<Stay> = Vec::with_capacity(5);
+    let mut events: Vec<(EventType, Role, f64)> = Vec::with_capacity(10);
+    events.push((EventType::Injury, Role::Poi, 0.0));
+
+    // Point of injury and the move to Role 1.
+    let poi_end = rng.lognormal(model.evacuation.poi_median_minutes.get(triage), model.evacuation.poi_sigma) * evac / 60.0;
+    let to_role1 = rng.lognormal(model.evacuation.to_role1_median_minutes.get(triage), model.evacuation.to_role1_sigma) * evac / 60.0;
+    let role1_arrival = poi_end + to_role1;
+
+    // A facility's kia_rate replaces the model's death there: the draw is made on arrival.
+    let override_draws: [f64; 5] = [rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform()];
+    let override_times: [f64; 5] = [rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform()];
+    if let Some(rate) = scenario.facility(Role::Poi).kia_rate {
+        death_at = (override_draws[0] < rate).then_some(override_times[0] * role1_arrival);
+    }
+
+    let death_status = if category == Category::BattleInjury { (FinalStatus::Kia, EventType::Kia) } else { (FinalStatus::DnbiDeath, EventType::DnbiDeath) };
+    if let Some(t) = death_at.filter(|t| *t < role1_arrival) {
+        if t >= poi_end {
+            events.push((EventType::EvacuationStart, Role::Poi, poi_end));
+        }
+        stays.push(Stay { role: Role::Poi, arrival: 0.0, end: t });
+        events.push((death_status.1, Role::Poi, t));
+        return finish(generator, injuries, allergies, injury_time, stays, events, death_status.0, t, rng);
+    }
+    stays.push(Stay { role: Role::Poi, arrival: 0.0, end: poi_end });
+    events.push((EventType::EvacuationStart, Role::Poi, poi_end));
+
+    let (dead_status, dead_event) = if category == Category::BattleInjury { (FinalStatus::Dow, EventType::Dow) } else { (FinalStatus::DnbiDeath, EventType::DnbiDeath) };
+    let mut arrival = role1_arrival;
+    for role in [Role::Role1, Role::Role2, Role::Role3, Role::Role4] {
+        let facility = scenario.facility(role);
+        events.push((EventType::Arrival, role, arrival));
+
+        // Surgery from Role 2 on can save a casualty who would otherwise die.
+        if role >= Role::Role2 && !salvage_checked {
+            salvage_checked = true;
+            if !injuries.unsurvivable && death_at.is_some() && salvage_draw < d.surgical_salvage_probability {
+                death_at = None;
+            }
+        }
+        let stay_hours = stay_length(generator, role, triage, rng);
+        if let Some(rate) = facility.kia_rate {
+            death_at = (override_draws[role.index()] < rate).then_some(arrival + override_times[role.index()] * stay_hours);
+        }
+
+        if let Some(t) = death_at {
+            // Death in transit to this facility is recorded on arrival's doorstep: at the
+            // facility being approached, as it is the one that receives the body.
+            if t < arrival + stay_hours || role == Role::Role4 {
+                let t = t.max(arrival);
+                stays.push(Stay { role, arrival, end: t });
+                events.push((dead_event, role, t));
+                return finish(generator, injuries, allergies, injury_time, stays, events, dead_status, t, rng);
+            }
+        }
+        if role == Role::Role4 {
+            stays.push(Stay { role, arrival, end: arrival });
+            events.push((EventType::RemainsRole4, role, arrival));
+            return finish(generator, injuries, allergies, injury_time, stays, events, FinalStatus::RemainsRole4, arrival, rng);
+        }
+
+        let departure = arrival + stay_hours;
+        stays.push(Stay { role, arrival, end: departure });
+        let rtd_probability = facility.rtd_rate.unwrap_or_else(|| {
+            let table = match role {
+                Role::Role1 => &model.return_to_duty.role1,
+                Role::Role2 => &model.return_to_duty.role2,
+                _ => &model.return_to_duty.role3,
+            };
+            table.get(triage)
+        });
+        // A casualty who is going to die is never sent back to duty.
+        if death_at.is_none() && rng.chance(rtd_probability) {
+            events.push((EventType::Rtd, role, departure));
+            return finish(generator, injuries, allergies, injury_time, stays, events, FinalStatus::Rtd, departure, rng);
+        }
+        events.push((EventType::TransitStart, role, departure));
+        let next = Role::ALL[role.index() + 1];
+        let median = match next {
+            Role::Role2 => model.evacuation.transit_median_hours.Role2,
+            Role::Role3 => model.evacuation.transit_median_hours.Role3,
+            _ => model.evacuation.transit_median_hours.Role4,
+        };
+        arrival = departure + rng.lognormal(median * model.evacuation.precedence_multiplier.get(triage), model.evacuation.transit_sigma) * evac;
+        if let Some(t) = death_at.filter(|t| *t < arrival) {
+            // Died in transit: the death is recorded against the facility left, the last one reached.
+            let t = t.max(departure);
+            events.push((dead_event, role, t));
+            return finish(generator, injuries, allergies, injury_time, stays, events, dead_status, t, rng);
+        }
+    }
+    unreachable!("the loop returns at Role 4")
+}
+
+fn stay_length(generator: &Generator<'_>, role: Role, triage: Triage, rng: &mut Stream) -> f64 {
+    let stay = &generator.model.stay;
+    let median = match role {
+        Role::Role1 => stay.role1_median_hours.get(triage),
+        Role::Role2 => stay.role2_median_hours.get(triage),
+        Role::Role3 => stay.role3_median_hours.get(triage),
+        _ => stay.role4_median_hours.get(triage),
+    };
+    rng.lognormal(median, stay.sigma)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish<'g>(
+    generator: &'g Generator<'_>,
+    injuries: &Injuries<'g>,
+    allergies: &Allergies,
+    injury_time: i64,
+    stays: Vec<Stay>,
+    events: Vec<(EventType, Role, f64)>,
+    final_status: FinalStatus,
+    outcome_hours: f64,
+    rng: &mut Stream,
+) -> Course<'g> {
+    let decimals = generator.model.output.hour_decimals as i32;
+    let scale = libm::pow(10.0, decimals as f64);
+    let seconds = |hours: f64| injury_time + (hours * 3600.0).round() as i64;
+    let timeline: Vec<TimelineEvent> = events
+        .iter()
+        .map(|&(event_type, facility, hours)| TimelineEvent {
+            event_type,
+            facility,
+            timestamp: crate::time::Timestamp(seconds(hours)),
+            hours_since_injury: (hours * scale).round() / scale,
+        })
+        .collect();
+    let last_facility = stays.iter().map(|s| s.role).max().unwrap_or(Role::Poi);
+    let died = final_status.is_death();
+
+    // Treatments and medications, each at most once, at the first role in range reached.
+    let reference = generator.reference;
+    let mut treatments: Vec<Given<'g>> = Vec::new();
+    let mut medications: Vec<Given<'g>> = Vec::new();
+    for stay in &stays {
+        let window = (stay.end - stay.arrival).max(0.0);
+        if window <= 0.0 && died {
+            continue;
+        }
+        let start = treatments.len();
+        for row in &reference.treatments {
+            if stay.role < row.first_role || stay.role > row.last_role || !injuries.tags.contains(row.tag) {
+                continue;
+            }
+            if treatments.iter().any(|t| t.code == row.code) || !rng.chance(row.probability) {
+                continue;
+            }
+            let term = reference.term(&row.code);
+            let at = stay.arrival + window.min(1.0) * rng.uniform() * 0.9;
+            treatments.push(Given { code: &term.code, display: &term.display, facility: stay.role, timestamp: crate::time::Timestamp(seconds(at)) });
+        }
+        treatments[start..].sort_by_key(|g| g.timestamp);
+        let start = medications.len();
+        for row in &reference.medications {
+            if stay.role < row.first_role || stay.role > row.last_role || !injuries.tags.contains(row.tag) || !rng.chance(row.probability) {
+                continue;
+            }
+            let code = if allergies.allergic_to(&row.code) {
+                match &row.alternative {
+                    Some(alternative) if !allergies.allergic_to(alternative) => alternative,
+                    _ => continue,
+                }
+            } else {
+                &row.code
+            };
+            if medications.iter().any(|m| m.code == code) {
+                continue;
+            }
+            let term = reference.term(code);
+            let at = stay.arrival + window.min(1.0) * rng.uniform() * 0.9;
+            medications.push(Given { code: &term.code, display: &term.display, facility: stay.role, timestamp: crate::time::Timestamp(seconds(at)) });
+        }
+        medications[start..].sort_by_key(|g| g.timestamp);
+    }
+
+    // Vital signs: at the point of injury, then on arrival at and departure from each facility.
+    let mut vital_signs = Vec::with_capacity(stays.len() * 2);
+    let death_time = died.then_some(outcome_hours);
+    for (i, stay) in stays.iter().enumerate() {
+        let first = if i == 0 { (stay.end * 0.5).min(5.0 / 60.0) } else { stay.arrival };
+        let mut moments = vec![first];
+        if stay.end > first && stay.role != Role::Poi {
+            moments.push(stay.end);
+        }
+        for at in moments {
+            if death_time.is_some_and(|d| at >= d) && !(i == 0 && at == first) {
+                continue;
+            }
+            let p = vitals_at(injuries, stay.role, at, death_time, rng);
+            vital_signs.push(VitalSigns {
+                timestamp: crate::time::Timestamp(seconds(at)),
+                facility: stay.role,
+                heart_rate: p.heart_rate.round() as u16,
+                systolic_bp: p.systolic.round() as u16,
+                respiratory_rate: p.respiratory_rate.round() as u16,
+                spo2: p.spo2.round() as u8,
+                gcs: p.gcs as u8,
+                temperature: (p.temperature * 10.0).round() / 10.0,
+            });
+        }
+    }
+
+    Course { timeline, treatments, medications, vital_signs, final_status, last_facility, outcome_time: seconds(outcome_hours) }
+}
+
+/// Vital signs at `hours` after injury: recovering with care, or failing towards death.
+fn vitals_at(injuries: &Injuries<'_>, role: Role, hours: f64, death: Option<f64>, rng: &mut Stream) -> Physiology {
+    let start = injuries.initial;
+    let goal = injuries.baseline;
+    let mut p = match death {
+        Some(death) => {
+            // Linear decline from the injury towards arrest at the time of death.
+            let f = (hours / death).clamp(0.0, 1.0);
+            Physiology {
+                heart_rate: start.heart_rate + f * (150.0 - start.heart_rate).max(0.0),
+                systolic: start.systolic + f * (55.0 - start.systolic).min(0.0),
+                respiratory_rate: start.respiratory_rate + f * (32.0 - start.respiratory_rate),
+                spo2: start.spo2 + f * (78.0 - start.spo2).min(0.0),
+                gcs: start.gcs + f * (3.0 - start.gcs).min(0.0),
+                temperature: start.temperature,
+            }
+        }
+        None => {
+            // Share of the way back to normal that care at each role achieves.
+            let f = match role {
+                Role::Poi => 0.0,
+                Role::Role1 => 0.3,
+                Role::Role2 => 0.6,
+                Role::Role3 => 0.85,
+                Role::Role4 => 0.95,
+            };
+            let towards = |a: f64, b: f64| a + f * (b - a);
+            Physiology {
+                heart_rate: towards(start.heart_rate, goal.heart_rate),
+                systolic: towards(start.systolic, goal.systolic),
+                respiratory_rate: towards(start.respiratory_rate, goal.respiratory_rate),
+                spo2: towards(start.spo2, goal.spo2),
+                gcs: towards(start.gcs, goal.gcs),
+                temperature: towards(start.temperature, goal.temperature),
+            }
+        }
+    };
+    // Measurement noise.
+    p.heart_rate += rng.normal(0.0, 2.0);
+    p.systolic += rng.normal(0.0, 3.0);
+    p.respiratory_rate += rng.normal(0.0, 0.7);
+    p.spo2 += rng.normal(0.0, 0.4);
+    p.temperature += rng.normal(0.0, 0.1);
+    clamp(p)
+}
+

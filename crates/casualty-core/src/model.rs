@@ -1,0 +1,536 @@
+//! Model parameters: every tunable number of the generator, loaded from `data/model.toml`.
+//!
+//! A scenario's `overrides` replace values by dotted path. Replacement happens on the JSON form of
+//! the parameters, so any parameter is reachable without a hand-kept list of keys, and the result
+//! is checked by [`ModelParameters::validate`] like every other input.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The embedded default parameters.
+pub const DEFAULT_MODEL_TOML: &str = include_str!("../data/model.toml");
+
+/// A value for each triage category.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case, missing_docs)]
+#[serde(deny_unknown_fields)]
+pub struct ByTriage {
+    pub T1: f64,
+    pub T2: f64,
+    pub T3: f64,
+    pub T4: f64,
+}
+
+impl ByTriage {
+    /// The value for a triage category.
+    pub fn get(&self, triage: crate::record::Triage) -> f64 {
+        use crate::record::Triage;
+        match triage {
+            Triage::T1 => self.T1,
+            Triage::T2 => self.T2,
+            Triage::T3 => self.T3,
+            Triage::T4 => self.T4,
+        }
+    }
+
+    fn values(&self) -> [(&'static str, f64); 4] {
+        [("T1", self.T1), ("T2", self.T2), ("T3", self.T3), ("T4", self.T4)]
+    }
+}
+
+/// A value for each sex.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct BySex {
+    pub male: f64,
+    pub female: f64,
+}
+
+/// Transit medians by the role a leg leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs, non_snake_case)]
+pub struct ByDestination {
+    pub Role2: f64,
+    pub Role3: f64,
+    pub Role4: f64,
+}
+
+/// Relative weights of mechanisms by category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MechanismWeights {
+    pub battle: BTreeMap<String, f64>,
+    pub non_battle: BTreeMap<String, f64>,
+    pub disease: BTreeMap<String, f64>,
+}
+
+/// Wound-count parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Wounds {
+    pub max_wounds: u32,
+    pub extra_wound_probability_explosive: f64,
+    pub extra_wound_probability_gunshot: f64,
+    pub extra_wound_probability_other_battle: f64,
+    pub extra_wound_probability_non_battle: f64,
+    pub extra_wound_probability_disease: f64,
+}
+
+/// Severity parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Severity {
+    pub ais_step_probability: f64,
+    pub unsurvivable_probability_explosive: f64,
+    pub unsurvivable_probability_gunshot: f64,
+    pub unsurvivable_head_share: f64,
+}
+
+/// Multipliers by intensity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct IntensityMultipliers {
+    pub low: f64,
+    pub medium: f64,
+    pub high: f64,
+    pub extreme: f64,
+}
+
+/// Triage thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct TriageThresholds {
+    pub expectant_niss: u32,
+    pub immediate_min_ais: u32,
+    pub immediate_max_systolic_mmhg: f64,
+    pub immediate_min_respiratory_rate: f64,
+    pub immediate_max_respiratory_rate: f64,
+    pub immediate_max_gcs: u32,
+    pub immediate_min_spo2_percent: f64,
+    pub delayed_min_niss: u32,
+}
+
+/// Mortality parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Death {
+    pub logistic_intercept: f64,
+    pub logistic_slope: f64,
+    pub disease_multiplier: f64,
+    pub unsurvivable_mean_minutes: f64,
+    pub massive_hemorrhage_mean_minutes: f64,
+    pub major_hemorrhage_mean_minutes: f64,
+    pub head_injury_mean_hours: f64,
+    pub other_mean_hours: f64,
+    pub surgical_salvage_probability: f64,
+}
+
+/// Evacuation timing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Evacuation {
+    pub poi_median_minutes: ByTriage,
+    pub poi_sigma: f64,
+    pub to_role1_median_minutes: ByTriage,
+    pub to_role1_sigma: f64,
+    pub transit_median_hours: ByDestination,
+    pub transit_sigma: f64,
+    pub precedence_multiplier: ByTriage,
+}
+
+/// Length of stay per facility.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Stay {
+    pub role1_median_hours: ByTriage,
+    pub role2_median_hours: ByTriage,
+    pub role3_median_hours: ByTriage,
+    pub role4_median_hours: ByTriage,
+    pub sigma: f64,
+}
+
+/// Return-to-duty probabilities per facility.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ReturnToDuty {
+    pub role1: ByTriage,
+    pub role2: ByTriage,
+    pub role3: ByTriage,
+}
+
+/// Effects of environmental conditions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ConditionEffects {
+    pub evacuation_multiplier: BTreeMap<String, f64>,
+    pub mechanism_multiplier: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// Effects of warfare types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct WarfareEffects {
+    pub mechanism_multiplier: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// Hourly weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct DailyPattern {
+    pub battle: Vec<f64>,
+    pub non_battle: Vec<f64>,
+}
+
+/// Special-event parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Events {
+    pub duration_minutes: BTreeMap<String, f64>,
+    pub default_size_share: f64,
+    pub mass_casualty_min_size: u64,
+}
+
+/// Shapes of the daily battle-casualty rate by tempo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct TempoShapes {
+    pub escalating_start: f64,
+    pub escalating_end: f64,
+    pub declining_start: f64,
+    pub declining_end: f64,
+    pub surge_peak: f64,
+    pub surge_width: f64,
+    pub intermittent_high: f64,
+    pub intermittent_low: f64,
+    pub intermittent_period_days: u32,
+}
+
+/// Demographic parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Demographics {
+    pub female_share: f64,
+    pub branch_weights: BTreeMap<String, f64>,
+    pub height_mean_cm: BySex,
+    pub height_sd_cm: BySex,
+    pub bmi_mean: f64,
+    pub bmi_sd: f64,
+}
+
+/// Output formatting parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct OutputParameters {
+    pub hour_decimals: u32,
+}
+
+/// Every parameter of the model; see `docs/model.md` for meanings and sources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ModelParameters {
+    pub mechanism_weights: MechanismWeights,
+    pub battle_region_weights: BTreeMap<String, f64>,
+    pub wounds: Wounds,
+    pub severity: Severity,
+    pub intensity: IntensityMultipliers,
+    pub triage: TriageThresholds,
+    pub death: Death,
+    pub evacuation: Evacuation,
+    pub stay: Stay,
+    pub return_to_duty: ReturnToDuty,
+    pub conditions: ConditionEffects,
+    pub warfare: WarfareEffects,
+    pub daily_pattern: DailyPattern,
+    pub events: Events,
+    pub demographics: Demographics,
+    pub allergies: BTreeMap<String, f64>,
+    pub output: OutputParameters,
+    pub tempo: TempoShapes,
+}
+
+/// A problem with one parameter: its dotted key and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterError {
+    /// Dotted key of the parameter.
+    pub key: String,
+    /// The rejected value.
+    pub value: String,
+    /// What would be accepted.
+    pub expected: String,
+}
+
+impl ModelParameters {
+    /// The built-in defaults.
+    pub fn defaults() -> ModelParameters {
+        toml::from_str(DEFAULT_MODEL_TOML).expect("the embedded model.toml is valid (checked by a test)")
+    }
+
+    /// Returns the parameters with `overrides` applied, or every problem found.
+    ///
+    /// A key must name an existing value (a number, whole number or list of numbers) and the new
+    /// value must have the same shape. Keys of weight tables may also add an entry that exists in
+    /// the reference data, such as a mechanism.
+    pub fn with_overrides(&self, overrides: &BTreeMap<String, Value>) -> Result<ModelParameters, Vec<ParameterError>> {
+        let mut tree = serde_json::to_value(self).expect("parameters always serialize");
+        let mut errors = Vec::new();
+        for (key, value) in overrides {
+            if let Err(expected) = replace(&mut tree, key, value) {
+                errors.push(ParameterError { key: key.clone(), value: value.to_string(), expected });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let parameters: ModelParameters = match serde_json::from_value(tree) {
+            Ok(parameters) => parameters,
+            Err(error) => {
+                return Err(vec![ParameterError {
+                    key: "overrides".into(),
+                    value: "(combined)".into(),
+                    expected: format!("values of the parameters' types: {error}"),
+                }])
+            }
+        };
+        let problems = parameters.validate();
+        if problems.is_empty() {
+            Ok(parameters)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Checks ranges: probabilities in [0, 1], positive times and weights, known keys.
+    pub fn validate(&self) -> Vec<ParameterError> {
+        let mut errors = Vec::new();
+        let mut check = |key: String, value: f64, ok: bool, expected: &str| {
+            if !ok || !value.is_finite() {
+                errors.push(ParameterError { key, value: value.to_string(), expected: expected.into() });
+            }
+        };
+        let probability = "a probability from 0 to 1";
+        let positive = "a number greater than 0";
+        let weight = "a weight of 0 or more";
+
+        for (group, table) in [
+            ("battle", &self.mechanism_weights.battle),
+            ("non_battle", &self.mechanism_weights.non_battle),
+            ("disease", &self.mechanism_weights.disease),
+        ] {
+            for (name, &w) in table {
+                check(format!("mechanism_weights.{group}.{name}"), w, w >= 0.0, weight);
+            }
+            let total: f64 = table.values().sum();
+            check(format!("mechanism_weights.{group}"), total, total > 0.0, "weights with a positive sum");
+        }
+        for (name, &w) in &self.battle_region_weights {
+            check(format!("battle_region_weights.{name}"), w, w >= 0.0, weight);
+        }
+        let w = &self.wounds;
+        check("wounds.max_wounds".into(), w.max_wounds as f64, (1..=10).contains(&w.max_wounds), "a whole number from 1 to 10");
+        for (name, p) in [
+            ("extra_wound_probability_explosive", w.extra_wound_probability_explosive),
+            ("extra_wound_probability_gunshot", w.extra_wound_probability_gunshot),
+            ("extra_wound_probability_other_battle", w.extra_wound_probability_other_battle),
+            ("extra_wound_probability_non_battle", w.extra_wound_probability_non_battle),
+            ("extra_wound_probability_disease", w.extra_wound_probability_disease),
+        ] {
+            check(format!("wounds.{name}"), p, (0.0..=0.95).contains(&p), "a probability from 0 to 0.95");
+        }
+        let s = &self.severity;
+        for (name, p) in [
+            ("ais_step_probability", s.ais_step_probability),
+            ("unsurvivable_probability_explosive", s.unsurvivable_probability_explosive),
+            ("unsurvivable_probability_gunshot", s.unsurvivable_probability_gunshot),
+            ("unsurvivable_head_share", s.unsurvivable_head_share),
+        ] {
+            check(format!("severity.{name}"), p, (0.0..=1.0).contains(&p), probability);
+        }
+        let i = &self.intensity;
+        for (name, m) in [("low", i.low), ("medium", i.medium), ("high", i.high), ("extreme", i.extreme)] {
+            check(format!("intensity.{name}"), m, m > 0.0 && m <= 2.0, "a multiplier greater than 0 and at most 2");
+        }
+        let d = &self.death;
+        check("death.logistic_slope".into(), d.logistic_slope, d.logistic_slope >= 0.0, "a slope of 0 or more");
+        check("death.logistic_intercept".into(), d.logistic_intercept, (-50.0..=50.0).contains(&d.logistic_intercept), "a number from -50 to 50");
+        check("death.disease_multiplier".into(), d.disease_multiplier, (0.0..=1.0).contains(&d.disease_multiplier), probability);
+        check("death.surgical_salvage_probability".into(), d.surgical_salvage_probability, (0.0..=1.0).contains(&d.surgical_salvage_probability), probability);
+        for (name, t) in [
+            ("unsurvivable_mean_minutes", d.unsurvivable_mean_minutes),
+            ("massive_hemorrhage_mean_minutes", d.massive_hemorrhage_mean_minutes),
+            ("major_hemorrhage_mean_minutes", d.major_hemorrhage_mean_minutes),
+            ("head_injury_mean_hours", d.head_injury_mean_hours),
+            ("other_mean_hours", d.other_mean_hours),
+        ] {
+            check(format!("death.{name}"), t, t > 0.0, positive);
+        }
+        let e = &self.evacuation;
+        for (name, table) in [
+            ("poi_median_minutes", &e.poi_median_minutes),
+            ("to_role1_median_minutes", &e.to_role1_median_minutes),
+            ("precedence_multiplier", &e.precedence_multiplier),
+            ("stay.role1_median_hours", &self.stay.role1_median_hours),
+            ("stay.role2_median_hours", &self.stay.role2_median_hours),
+            ("stay.role3_median_hours", &self.stay.role3_median_hours),
+            ("stay.role4_median_hours", &self.stay.role4_median_hours),
+        ] {
+            let prefix = if name.starts_with("stay.") { String::new() } else { "evacuation.".into() };
+            for (t, v) in table.values() {
+                check(format!("{prefix}{name}.{t}"), v, v > 0.0, positive);
+            }
+        }
+        for (name, v) in [("Role2", e.transit_median_hours.Role2), ("Role3", e.transit_median_hours.Role3), ("Role4", e.transit_median_hours.Role4)] {
+            check(format!("evacuation.transit_median_hours.{name}"), v, v > 0.0, positive);
+        }
+        for (name, v) in [("evacuation.poi_sigma", e.poi_sigma), ("evacuation.to_role1_sigma", e.to_role1_sigma), ("evacuation.transit_sigma", e.transit_sigma), ("stay.sigma", self.stay.sigma)] {
+            check(name.into(), v, (0.0..=2.0).contains(&v), "a sigma from 0 to 2");
+        }
+        for (name, table) in [("role1", &self.return_to_duty.role1), ("role2", &self.return_to_duty.role2), ("role3", &self.return_to_duty.role3)] {
+            for (t, v) in table.values() {
+                check(format!("return_to_duty.{name}.{t}"), v, (0.0..=1.0).contains(&v), probability);
+            }
+        }
+        for (name, &m) in &self.conditions.evacuation_multiplier {
+            check(format!("conditions.evacuation_multiplier.{name}"), m, m > 0.0 && m <= 10.0, "a multiplier greater than 0 and at most 10");
+        }
+        for (group, tables) in [("conditions", &self.conditions.mechanism_multiplier), ("warfare", &self.warfare.mechanism_multiplier)] {
+            for (name, table) in tables {
+                for (mechanism, &m) in table {
+                    check(format!("{group}.mechanism_multiplier.{name}.{mechanism}"), m, (0.0..=1000.0).contains(&m), "a multiplier from 0 to 1000");
+                }
+            }
+        }
+        for (group, pattern) in [("battle", &self.daily_pattern.battle), ("non_battle", &self.daily_pattern.non_battle)] {
+            let ok = pattern.len() == 24 && pattern.iter().all(|w| w.is_finite() && *w >= 0.0) && pattern.iter().sum::<f64>() > 0.0;
+            if !ok {
+                errors.push(ParameterError {
+                    key: format!("daily_pattern.{group}"),
+                    value: format!("{pattern:?}"),
+                    expected: "24 weights of 0 or more with a positive sum".into(),
+                });
+            }
+        }
+        let mut check = |key: String, value: f64, ok: bool, expected: &str| {
+            if !ok || !value.is_finite() {
+                errors.push(ParameterError { key, value: value.to_string(), expected: expected.into() });
+            }
+        };
+        for (name, &m) in &self.events.duration_minutes {
+            check(format!("events.duration_minutes.{name}"), m, m > 0.0 && m <= 10_080.0, "minutes greater than 0 and at most 10080 (a week)");
+        }
+        check("events.default_size_share".into(), self.events.default_size_share, (0.0..=1.0).contains(&self.events.default_size_share), probability);
+        let dm = &self.demographics;
+        check("demographics.female_share".into(), dm.female_share, dm.female_share <= 1.0, "a share from 0 to 1, or a negative number to keep each nation's share");
+        for (name, &w) in &dm.branch_weights {
+            check(format!("demographics.branch_weights.{name}"), w, w >= 0.0, weight);
+        }
+        let total: f64 = dm.branch_weights.values().sum();
+        check("demographics.branch_weights".into(), total, total > 0.0, "weights with a positive sum");
+        for (name, v) in [("height_mean_cm.male", dm.height_mean_cm.male), ("height_mean_cm.female", dm.height_mean_cm.female)] {
+            check(format!("demographics.{name}"), v, (120.0..=220.0).contains(&v), "centimetres from 120 to 220");
+        }
+        for (name, v) in [("height_sd_cm.male", dm.height_sd_cm.male), ("height_sd_cm.female", dm.height_sd_cm.female), ("bmi_sd", dm.bmi_sd)] {
+            check(format!("demographics.{name}"), v, (0.0..=30.0).contains(&v), "a standard deviation from 0 to 30");
+        }
+        check("demographics.bmi_mean".into(), dm.bmi_mean, (15.0..=40.0).contains(&dm.bmi_mean), "a body-mass index from 15 to 40");
+        for (code, &p) in &self.allergies {
+            check(format!("allergies.{code}"), p, (0.0..=1.0).contains(&p), probability);
+        }
+        let t = &self.tempo;
+        for (name, v) in [
+            ("escalating_start", t.escalating_start),
+            ("escalating_end", t.escalating_end),
+            ("declining_start", t.declining_start),
+            ("declining_end", t.declining_end),
+            ("intermittent_high", t.intermittent_high),
+            ("intermittent_low", t.intermittent_low),
+        ] {
+            check(format!("tempo.{name}"), v, (0.0..=100.0).contains(&v), "a multiplier from 0 to 100");
+        }
+        check("tempo.surge_peak".into(), t.surge_peak, (0.0..=100.0).contains(&t.surge_peak), "a multiplier from 0 to 100");
+        check("tempo.surge_width".into(), t.surge_width, t.surge_width > 0.0 && t.surge_width <= 10.0, "a width greater than 0 and at most 10");
+        check("tempo.intermittent_period_days".into(), t.intermittent_period_days as f64, (1..=365).contains(&t.intermittent_period_days), "a whole number of days from 1 to 365");
+        check("output.hour_decimals".into(), self.output.hour_decimals as f64, self.output.hour_decimals <= 6, "a whole number from 0 to 6");
+        errors
+    }
+
+    /// Every dotted key of a leaf value, for documentation checks.
+    pub fn keys(&self) -> Vec<String> {
+        let tree = serde_json::to_value(self).expect("parameters always serialize");
+        let mut keys = Vec::new();
+        collect_keys(&tree, String::new(), &mut keys);
+        keys
+    }
+}
+
+fn collect_keys(value: &Value, prefix: String, keys: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                collect_keys(child, path, keys);
+            }
+        }
+        _ => keys.push(prefix),
+    }
+}
+
+/// Replaces the value at a dotted key, or says what is accepted there.
+fn replace(tree: &mut Value, key: &str, value: &Value) -> Result<(), String> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut node = tree;
+    for (depth, part) in parts.iter().enumerate() {
+        let last = depth + 1 == parts.len();
+        let Value::Object(map) = node else {
+            return Err("a dotted key of a model parameter listed in docs/model.md".into());
+        };
+        if !map.contains_key(*part) {
+            // Weight tables accept new entries; their names are checked against the reference data
+            // when the engine is built.
+            let table_of_weights = last && !map.is_empty() && map.values().all(|v| v.is_number());
+            if table_of_weights && value.is_number() {
+                map.insert((*part).to_string(), value.clone());
+                return Ok(());
+            }
+            let known: Vec<&str> = map.keys().map(String::as_str).collect();
+            return Err(format!("a model parameter listed in docs/model.md; `{part}` is unknown here, known: {}", known.join(", ")));
+        }
+        node = map.get_mut(*part).expect("checked above");
+        if last {
+            let same_shape = match (&*node, value) {
+                (Value::Number(_), Value::Number(_)) => true,
+                (Value::Array(old), Value::Array(new)) => old.len() == new.len() && new.iter().all(Value::is_number),
+                _ => false,
+            };
+            if !same_shape {
+                return Err(match &*node {
+                    Value::Number(_) => "a number".into(),
+                    Value::Array(old) => format!("a list of {} numbers", old.len()),
+                    _ => "a single parameter, not a group; name one of its keys".into(),
+                });
+            }
+            *node = value.clone();
+        }
+    }
+    Ok(())
+}
