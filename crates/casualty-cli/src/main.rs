@@ -183,7 +183,7 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     };
     let metadata = Metadata::new(scenario, args.format, range.clone(), shard.map(|(index, total)| Shard { index, total }));
     let generator = Generator::new(scenario);
-    let options = RunOptions { threads: args.threads, chunk_size: 1024, range: range.clone() };
+    let options = RunOptions { threads: args.threads, chunk_size: 512, range: range.clone() };
 
     let cancel = Arc::new(AtomicBool::new(false));
     {

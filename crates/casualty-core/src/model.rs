@@ -126,6 +126,8 @@ pub struct TriageThresholds {
 pub struct Death {
     pub logistic_intercept: f64,
     pub logistic_slope: f64,
+    pub major_hemorrhage_logit: f64,
+    pub massive_hemorrhage_logit: f64,
     pub disease_multiplier: f64,
     pub unsurvivable_mean_minutes: f64,
     pub massive_hemorrhage_mean_minutes: f64,
@@ -373,6 +375,9 @@ impl ModelParameters {
         let d = &self.death;
         check("death.logistic_slope".into(), d.logistic_slope, d.logistic_slope >= 0.0, "a slope of 0 or more");
         check("death.logistic_intercept".into(), d.logistic_intercept, (-50.0..=50.0).contains(&d.logistic_intercept), "a number from -50 to 50");
+        for (name, v) in [("major_hemorrhage_logit", d.major_hemorrhage_logit), ("massive_hemorrhage_logit", d.massive_hemorrhage_logit)] {
+            check(format!("death.{name}"), v, (-20.0..=20.0).contains(&v), "a number from -20 to 20");
+        }
         check("death.disease_multiplier".into(), d.disease_multiplier, (0.0..=1.0).contains(&d.disease_multiplier), probability);
         check("death.surgical_salvage_probability".into(), d.surgical_salvage_probability, (0.0..=1.0).contains(&d.surgical_salvage_probability), probability);
         for (name, t) in [

@@ -1,7 +1,7 @@
 //! The parallel driver: generate chunks on a thread pool, write them in order.
 //!
 //! Chunks of [`RunOptions::chunk_size`] patients are generated and encoded in parallel, a batch of
-//! a few chunks per thread at a time. A writer thread takes finished batches through a channel
+//! two chunks per thread at a time. A writer thread takes finished batches through a channel
 //! of capacity one, so generation of the next batch overlaps the write of the last, and at most
 //! three batches are in memory at once.
 
@@ -70,7 +70,7 @@ pub fn write_patients<W: Write + Send>(
         .step_by(chunk as usize)
         .map(|start| start..(start + chunk).min(range.end))
         .collect();
-    let batch_len = threads * 4;
+    let batch_len = threads * 2;
 
     std::thread::scope(|scope| -> Result<(Summary, u64), OutputError> {
         let (sender, receiver) = mpsc::sync_channel::<Vec<(Vec<u8>, Summary)>>(1);
@@ -100,7 +100,7 @@ pub fn write_patients<W: Write + Send>(
                 batch
                     .par_iter()
                     .map(|part| {
-                        let mut buffer = Vec::with_capacity((part.end - part.start) as usize * 3072);
+                        let mut buffer = Vec::with_capacity((part.end - part.start) as usize * 2560);
                         let mut summary = Summary::default();
                         for index in part.clone() {
                             let patient = generator.patient(index);

@@ -53,7 +53,12 @@ pub(crate) fn run<'g>(
         let probability = if injuries.unsurvivable {
             1.0
         } else {
-            let z = d.logistic_intercept + d.logistic_slope * f64::from(injuries.niss);
+            let bleeding = match injuries.hemorrhage {
+                Hemorrhage::Massive => d.massive_hemorrhage_logit,
+                Hemorrhage::Major => d.major_hemorrhage_logit,
+                _ => 0.0,
+            };
+            let z = d.logistic_intercept + d.logistic_slope * f64::from(injuries.niss) + bleeding;
             let p = 1.0 / (1.0 + libm::exp(-z));
             if category == Category::Disease {
                 p * d.disease_multiplier
