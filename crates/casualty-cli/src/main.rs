@@ -204,7 +204,7 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
             eprintln!("casualty: note: NDJSON to standard output has no metadata sidecar; use --output PATH to get one");
         }
         let stdout = std::io::stdout();
-        let out = std::io::BufWriter::with_capacity(1 << 20, BrokenPipeQuiet(stdout));
+        let out = std::io::BufWriter::with_capacity(1 << 20, stdout);
         casualty_output::write_patients(&generator, args.format, &metadata, out, "standard output", &options, &mut |n| bar.set(n), &cancel)
     } else {
         casualty_output::write_file(&generator, args.format, &metadata, Path::new(&args.output), &options, &mut |n| bar.set(n), &cancel)
@@ -257,16 +257,4 @@ fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-/// Standard output that reports a closed pipe as `BrokenPipe`, which `generate` ends on quietly.
-struct BrokenPipeQuiet<W>(W);
-
-impl<W: Write> Write for BrokenPipeQuiet<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
 }

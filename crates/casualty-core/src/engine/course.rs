@@ -93,11 +93,12 @@ pub(crate) fn run<'g>(
     let to_role1 = rng.lognormal(model.evacuation.to_role1_median_minutes.get(triage), model.evacuation.to_role1_sigma) * evac / 60.0;
     let role1_arrival = poi_end + to_role1;
 
-    // A facility's kia_rate replaces the model's death there: the draw is made on arrival.
+    // A facility's kia_rate replaces the model's death within its stay. The draws are taken up
+    // front so that the rest of the stream does not depend on which facilities have one.
     let override_draws: [f64; 5] = [rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform()];
     let override_times: [f64; 5] = [rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform(), rng.uniform()];
     if let Some(rate) = scenario.facility(Role::Poi).kia_rate {
-        death_at = (override_draws[0] < rate).then_some(override_times[0] * role1_arrival);
+        death_at = override_death(death_at, rate, override_draws[0], 0.0, role1_arrival, override_times[0]);
     }
 
     let death_status = if category == Category::BattleInjury { (FinalStatus::Kia, EventType::Kia) } else { (FinalStatus::DnbiDeath, EventType::DnbiDeath) };
@@ -127,7 +128,8 @@ pub(crate) fn run<'g>(
         }
         let stay_hours = stay_length(generator, role, triage, rng);
         if let Some(rate) = facility.kia_rate {
-            death_at = (override_draws[role.index()] < rate).then_some(arrival + override_times[role.index()] * stay_hours);
+            let i = role.index();
+            death_at = override_death(death_at, rate, override_draws[i], arrival, arrival + stay_hours, override_times[i]);
         }
 
         if let Some(t) = death_at {
@@ -177,6 +179,15 @@ pub(crate) fn run<'g>(
         }
     }
     unreachable!("the loop returns at Role 4")
+}
+
+/// Applies a facility's `kia_rate`: the casualty dies within `[start, end)` with probability
+/// `rate`, whatever the model said about that stretch; a death the model placed after `end` stands.
+fn override_death(model_death: Option<f64>, rate: f64, draw: f64, start: f64, end: f64, position: f64) -> Option<f64> {
+    if draw < rate {
+        return Some(start + position * (end - start));
+    }
+    model_death.filter(|t| *t >= end)
 }
 
 fn stay_length(generator: &Generator<'_>, role: Role, triage: Triage, rng: &mut Stream) -> f64 {
