@@ -126,6 +126,7 @@ pub struct TriageThresholds {
 pub struct Death {
     pub logistic_intercept: f64,
     pub logistic_slope: f64,
+    pub minimum_niss: u32,
     pub major_hemorrhage_logit: f64,
     pub massive_hemorrhage_logit: f64,
     pub disease_multiplier: f64,

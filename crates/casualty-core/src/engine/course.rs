@@ -52,6 +52,8 @@ pub(crate) fn run<'g>(
     let mut death_at: Option<f64> = {
         let probability = if injuries.unsurvivable {
             1.0
+        } else if u32::from(injuries.niss) < d.minimum_niss {
+            0.0
         } else {
             let bleeding = match injuries.hemorrhage {
                 Hemorrhage::Massive => d.massive_hemorrhage_logit,

@@ -305,7 +305,7 @@ impl Tables {
         if initial.spo2 < 92.0 {
             tags.insert(self.tags.hypoxia);
         }
-        if max_ais >= 2 && category != Category::Disease {
+        if max_ais >= 2 && category != Category::Disease && initial.gcs > 8.0 {
             tags.insert(self.tags.pain);
         }
 
