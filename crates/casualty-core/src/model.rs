@@ -226,6 +226,80 @@ pub struct TempoShapes {
     pub intermittent_period_days: u32,
 }
 
+/// A mean and standard deviation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MeanSd {
+    pub mean: f64,
+    pub sd: f64,
+}
+
+/// A value for each class of bleeding.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ByHemorrhage {
+    pub none: f64,
+    pub minor: f64,
+    pub major: f64,
+    pub massive: f64,
+}
+
+impl ByHemorrhage {
+    /// The value for a class of bleeding.
+    pub fn get(&self, hemorrhage: crate::reference::Hemorrhage) -> f64 {
+        use crate::reference::Hemorrhage;
+        match hemorrhage {
+            Hemorrhage::None => self.none,
+            Hemorrhage::Minor => self.minor,
+            Hemorrhage::Major => self.major,
+            Hemorrhage::Massive => self.massive,
+        }
+    }
+}
+
+/// A value for each role of the evacuation chain.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs, non_snake_case)]
+pub struct ByRole {
+    pub POI: f64,
+    pub Role1: f64,
+    pub Role2: f64,
+    pub Role3: f64,
+    pub Role4: f64,
+}
+
+impl ByRole {
+    /// The value for a role.
+    pub fn get(&self, role: crate::scenario::Role) -> f64 {
+        use crate::scenario::Role;
+        match role {
+            Role::Poi => self.POI,
+            Role::Role1 => self.Role1,
+            Role::Role2 => self.Role2,
+            Role::Role3 => self.Role3,
+            Role::Role4 => self.Role4,
+        }
+    }
+}
+
+/// Vital-sign parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PhysiologyParameters {
+    pub heart_rate: MeanSd,
+    pub systolic_bp: MeanSd,
+    pub respiratory_rate: MeanSd,
+    pub spo2: MeanSd,
+    pub temperature: MeanSd,
+    pub hemorrhage_heart_rate: ByHemorrhage,
+    pub hemorrhage_systolic_bp: ByHemorrhage,
+    pub recovery: ByRole,
+}
+
 /// Demographic parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -237,6 +311,7 @@ pub struct Demographics {
     pub height_sd_cm: BySex,
     pub bmi_mean: f64,
     pub bmi_sd: f64,
+    pub age_skew_exponent: f64,
 }
 
 /// Output formatting parameters.
@@ -270,6 +345,7 @@ pub struct ModelParameters {
     pub allergies: BTreeMap<String, f64>,
     pub output: OutputParameters,
     pub tempo: TempoShapes,
+    pub physiology: PhysiologyParameters,
 }
 
 /// A problem with one parameter: its dotted key and what is wrong.
@@ -461,6 +537,27 @@ impl ModelParameters {
         check("demographics.bmi_mean".into(), dm.bmi_mean, (15.0..=40.0).contains(&dm.bmi_mean), "a body-mass index from 15 to 40");
         for (code, &p) in &self.allergies {
             check(format!("allergies.{code}"), p, (0.0..=1.0).contains(&p), probability);
+        }
+        check("demographics.age_skew_exponent".into(), dm.age_skew_exponent, (0.1..=10.0).contains(&dm.age_skew_exponent), "an exponent from 0.1 to 10");
+        let ph = &self.physiology;
+        for (name, v) in [
+            ("heart_rate", ph.heart_rate),
+            ("systolic_bp", ph.systolic_bp),
+            ("respiratory_rate", ph.respiratory_rate),
+            ("spo2", ph.spo2),
+            ("temperature", ph.temperature),
+        ] {
+            check(format!("physiology.{name}.mean"), v.mean, v.mean > 0.0 && v.mean <= 250.0, "a mean greater than 0 and at most 250");
+            check(format!("physiology.{name}.sd"), v.sd, (0.0..=50.0).contains(&v.sd), "a standard deviation from 0 to 50");
+        }
+        for (name, table) in [("hemorrhage_heart_rate", ph.hemorrhage_heart_rate), ("hemorrhage_systolic_bp", ph.hemorrhage_systolic_bp)] {
+            for (class, v) in [("none", table.none), ("minor", table.minor), ("major", table.major), ("massive", table.massive)] {
+                check(format!("physiology.{name}.{class}"), v, (-200.0..=200.0).contains(&v), "a change from -200 to 200");
+            }
+        }
+        let r = &ph.recovery;
+        for (role, v) in [("POI", r.POI), ("Role1", r.Role1), ("Role2", r.Role2), ("Role3", r.Role3), ("Role4", r.Role4)] {
+            check(format!("physiology.recovery.{role}"), v, (0.0..=1.0).contains(&v), "a share from 0 to 1");
         }
         let t = &self.tempo;
         for (name, v) in [

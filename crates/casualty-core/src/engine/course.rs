@@ -288,7 +288,7 @@ fn finish<'g>(
             if death_time.is_some_and(|d| at >= d) && !(i == 0 && at == first) {
                 continue;
             }
-            let p = vitals_at(injuries, stay.role, at, death_time, rng);
+            let p = vitals_at(injuries, &generator.model.physiology.recovery, stay.role, at, death_time, rng);
             vital_signs.push(VitalSigns {
                 timestamp: crate::time::Timestamp(seconds(at)),
                 facility: stay.role,
@@ -306,7 +306,7 @@ fn finish<'g>(
 }
 
 /// Vital signs at `hours` after injury: recovering with care, or failing towards death.
-fn vitals_at(injuries: &Injuries<'_>, role: Role, hours: f64, death: Option<f64>, rng: &mut Stream) -> Physiology {
+fn vitals_at(injuries: &Injuries<'_>, recovery: &crate::model::ByRole, role: Role, hours: f64, death: Option<f64>, rng: &mut Stream) -> Physiology {
     let start = injuries.initial;
     let goal = injuries.baseline;
     let mut p = match death {
@@ -324,13 +324,7 @@ fn vitals_at(injuries: &Injuries<'_>, role: Role, hours: f64, death: Option<f64>
         }
         None => {
             // Share of the way back to normal that care at each role achieves.
-            let f = match role {
-                Role::Poi => 0.0,
-                Role::Role1 => 0.3,
-                Role::Role2 => 0.6,
-                Role::Role3 => 0.85,
-                Role::Role4 => 0.95,
-            };
+            let f = recovery.get(role);
             let towards = |a: f64, b: f64| a + f * (b - a);
             Physiology {
                 heart_rate: towards(start.heart_rate, goal.heart_rate),

@@ -279,15 +279,17 @@ impl Tables {
             tags.insert(wound.tags);
         }
 
-        let baseline = Physiology {
-            heart_rate: rng.normal(72.0, 8.0),
-            systolic: rng.normal(124.0, 9.0),
-            respiratory_rate: rng.normal(14.0, 1.5),
-            spo2: rng.normal(98.0, 0.8),
+        let healthy = &model.physiology;
+        let mut draw = |v: crate::model::MeanSd| rng.normal(v.mean, v.sd);
+        let baseline = clamp(Physiology {
+            heart_rate: draw(healthy.heart_rate),
+            systolic: draw(healthy.systolic_bp),
+            respiratory_rate: draw(healthy.respiratory_rate),
+            spo2: draw(healthy.spo2),
             gcs: 15.0,
-            temperature: rng.normal(36.8, 0.25),
-        };
-        let initial = clamp(physiology(baseline, &wounds, hemorrhage, head_ais, tags, &self.tags, rng));
+            temperature: draw(healthy.temperature),
+        });
+        let initial = clamp(physiology(baseline, model, &wounds, hemorrhage, head_ais, tags, &self.tags, rng));
 
         if hemorrhage >= Hemorrhage::Major {
             tags.insert(self.tags.bleeding);
@@ -382,14 +384,20 @@ fn score(wounds: &[Wound], reference: &ReferenceData) -> (u16, u16) {
 }
 
 /// Physiology after the injury, before care.
-fn physiology(base: Physiology, wounds: &[Wound], hemorrhage: Hemorrhage, head_ais: u8, tags: Tags, bits: &TagBits, rng: &mut Stream) -> Physiology {
+#[allow(clippy::too_many_arguments)]
+fn physiology(
+    base: Physiology,
+    model: &crate::model::ModelParameters,
+    wounds: &[Wound],
+    hemorrhage: Hemorrhage,
+    head_ais: u8,
+    tags: Tags,
+    bits: &TagBits,
+    rng: &mut Stream,
+) -> Physiology {
     let mut p = base;
-    let (hr, sbp) = match hemorrhage {
-        Hemorrhage::None => (0.0, 0.0),
-        Hemorrhage::Minor => (8.0, -4.0),
-        Hemorrhage::Major => (32.0, -30.0),
-        Hemorrhage::Massive => (58.0, -55.0),
-    };
+    let hr = model.physiology.hemorrhage_heart_rate.get(hemorrhage);
+    let sbp = model.physiology.hemorrhage_systolic_bp.get(hemorrhage);
     p.heart_rate += hr * (0.75 + 0.5 * rng.uniform());
     p.systolic += sbp * (0.75 + 0.5 * rng.uniform());
     if head_ais >= 2 {

@@ -99,7 +99,7 @@ impl Tables {
         // Rank first, then an age that fits it, skewed towards the young end of the range.
         let rank = &reference.ranks[rng.pick(&self.ranks)];
         let span = f64::from(rank.max_age - rank.min_age);
-        let years = f64::from(rank.min_age) + span * libm::pow(rng.uniform(), 1.6);
+        let years = f64::from(rank.min_age) + span * libm::pow(rng.uniform(), demographics.age_skew_exponent);
         let injury_day = injury_time.div_euclid(DAY);
         let (year, month, day) = civil_from_days(injury_day);
         let birth_day = injury_day - (years * 365.2425) as i64 - rng.between(0, 364) as i64;
