@@ -312,6 +312,7 @@ pub struct Demographics {
     pub bmi_mean: f64,
     pub bmi_sd: f64,
     pub age_skew_exponent: f64,
+    pub religion_recorded_share: f64,
 }
 
 /// Output formatting parameters.
@@ -539,6 +540,7 @@ impl ModelParameters {
             check(format!("allergies.{code}"), p, (0.0..=1.0).contains(&p), probability);
         }
         check("demographics.age_skew_exponent".into(), dm.age_skew_exponent, (0.1..=10.0).contains(&dm.age_skew_exponent), "an exponent from 0.1 to 10");
+        check("demographics.religion_recorded_share".into(), dm.religion_recorded_share, (0.0..=1.0).contains(&dm.religion_recorded_share), probability);
         let ph = &self.physiology;
         for (name, v) in [
             ("heart_rate", ph.heart_rate),

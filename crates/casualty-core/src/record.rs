@@ -274,6 +274,9 @@ pub struct Patient<'a> {
     pub weight_kg: f64,
     /// Known allergies, as SNOMED CT substances.
     pub allergies: Vec<Coded<'a>>,
+    /// Religious affiliation (HL7 v3 ReligiousAffiliation code), when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub religion: Option<Coded<'a>>,
     /// Front id.
     pub front: &'a str,
     /// Disease, Non-Battle Injury or Battle Injury.

@@ -145,6 +145,7 @@ impl<'a> Generator<'a> {
             height_cm: person.height_cm,
             weight_kg: person.weight_kg,
             allergies: person.allergies,
+            religion: person.religion,
             front: &front.id,
             injury_type: category,
             mechanism: crate::record::MechanismRecord {

@@ -30,6 +30,7 @@ pub(crate) struct Person<'g> {
     pub(crate) height_cm: f64,
     pub(crate) weight_kg: f64,
     pub(crate) allergies: Vec<Coded<'g>>,
+    pub(crate) religion: Option<Coded<'g>>,
 }
 
 /// Demographic tables for one scenario.
@@ -139,6 +140,13 @@ impl Tables {
         let bmi = rng.normal(demographics.bmi_mean, demographics.bmi_sd).clamp(17.0, 38.0);
         let weight = bmi * (height / 100.0) * (height / 100.0);
 
+        // Drawn last, so that recording religion or not leaves every other field unchanged.
+        let religion = rng.chance(demographics.religion_recorded_share).then(|| {
+            let table = Cumulative::new(nation.religions.iter().map(|(_, w)| *w));
+            let term = reference.term(&nation.religions[rng.pick(&table)].0);
+            Coded { code: &term.code, display: &term.display }
+        });
+
         Person {
             name: PersonName {
                 given: &given.native,
@@ -167,6 +175,7 @@ impl Tables {
                     Coded { code: &term.code, display: &term.display }
                 })
                 .collect(),
+            religion,
         }
     }
 }

@@ -195,6 +195,8 @@ pub struct Nation {
     pub service_number_pattern: String,
     /// Given and family names.
     pub names: NameLists,
+    /// HL7 v3 religious affiliation codes with relative weights.
+    pub religions: Vec<(String, f64)>,
 }
 
 /// Reads a CSV table that starts with `#` comment lines.
@@ -427,11 +429,24 @@ pub(crate) fn load() -> ReferenceData {
                 female_share: number(file, row, "female_share"),
                 blood,
                 service_number_pattern: field(file, row, "service_number_pattern").to_string(),
+                religions: Vec::new(),
                 iso3,
             }
         })
         .collect();
     nations.sort_by(|a, b| a.iso3.cmp(&b.iso3));
+    for row in read_table("religions.csv", include_str!("../../data/religions.csv")) {
+        let iso3 = field("religions.csv", &row, "iso3");
+        let nation = nations.iter_mut().find(|n| n.iso3 == iso3).unwrap_or_else(|| panic!("religions.csv: unknown nation {iso3}"));
+        for (code, weight) in row.iter().filter(|(k, _)| k.as_str() != "iso3") {
+            check_code("religions.csv", code);
+            let weight: f64 = weight.parse().unwrap_or_else(|_| panic!("religions.csv: {iso3}: `{weight}` is not a number"));
+            nation.religions.push((code.clone(), weight));
+        }
+    }
+    for nation in &nations {
+        assert!(!nation.religions.is_empty(), "religions.csv: no row for {}", nation.iso3);
+    }
     for code in BLOOD_GROUPS.map(|(_, _, code)| code) {
         check_code("tables.rs (BLOOD_GROUPS)", code);
     }
