@@ -353,6 +353,10 @@ pub(crate) fn load() -> ReferenceData {
         })
         .collect();
 
+    for (m, mechanism) in mechanisms.iter().enumerate() {
+        assert!(conditions.iter().any(|c| c.mechanisms.contains(&m)), "conditions.csv: mechanism {} has no diagnosis", mechanism.id);
+    }
+
     let treatments: Vec<TreatmentRow> = read_table("treatments.csv", include_str!("../../data/treatments.csv"))
         .iter()
         .map(|row| {
