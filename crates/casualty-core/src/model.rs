@@ -385,10 +385,11 @@ impl ModelParameters {
         let parameters: ModelParameters = match serde_json::from_value(tree) {
             Ok(parameters) => parameters,
             Err(error) => {
+                // Only a whole number too large for its parameter gets here.
                 return Err(vec![ParameterError {
-                    key: "overrides".into(),
-                    value: "(combined)".into(),
-                    expected: format!("values of the parameters' types: {error}"),
+                    key: String::new(),
+                    value: format!("{} overrides", overrides.len()),
+                    expected: format!("values that fit each parameter's type: {error}"),
                 }])
             }
         };
@@ -600,6 +601,19 @@ fn collect_keys(value: &Value, prefix: String, keys: &mut Vec<String>) {
     }
 }
 
+/// Tables whose entries a scenario may add to, not only change: `*` stands for any one key.
+const OPEN_TABLES: &[&str] = &[
+    "mechanism_weights.battle",
+    "mechanism_weights.non_battle",
+    "mechanism_weights.disease",
+    "battle_region_weights",
+    "conditions.evacuation_multiplier",
+    "conditions.mechanism_multiplier.*",
+    "warfare.mechanism_multiplier.*",
+    "demographics.branch_weights",
+    "allergies",
+];
+
 /// Replaces the value at a dotted key, or says what is accepted there.
 fn replace(tree: &mut Value, key: &str, value: &Value) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
@@ -610,9 +624,10 @@ fn replace(tree: &mut Value, key: &str, value: &Value) -> Result<(), String> {
             return Err("a dotted key of a model parameter listed in docs/model.md".into());
         };
         if !map.contains_key(*part) {
-            // Weight tables accept new entries; their names are checked against the reference data
-            // when the engine is built.
-            let table_of_weights = last && !map.is_empty() && map.values().all(|v| v.is_number());
+            // Weight and multiplier tables accept new entries; their names are checked against
+            // the reference data when the scenario is validated.
+            let parent = parts[..depth].join(".");
+            let table_of_weights = last && OPEN_TABLES.iter().any(|t| *t == parent || (t.ends_with(".*") && parent.starts_with(&t[..t.len() - 1]) && parent.matches('.').count() == t.matches('.').count()));
             if table_of_weights && value.is_number() {
                 map.insert((*part).to_string(), value.clone());
                 return Ok(());
@@ -623,12 +638,15 @@ fn replace(tree: &mut Value, key: &str, value: &Value) -> Result<(), String> {
         node = map.get_mut(*part).expect("checked above");
         if last {
             let same_shape = match (&*node, value) {
+                // A whole-number parameter (a count or a threshold) takes only whole numbers.
+                (Value::Number(old), Value::Number(new)) if old.is_u64() => new.is_u64(),
                 (Value::Number(_), Value::Number(_)) => true,
                 (Value::Array(old), Value::Array(new)) => old.len() == new.len() && new.iter().all(Value::is_number),
                 _ => false,
             };
             if !same_shape {
                 return Err(match &*node {
+                    Value::Number(n) if n.is_u64() => "a whole number of 0 or more".into(),
                     Value::Number(_) => "a number".into(),
                     Value::Array(old) => format!("a list of {} numbers", old.len()),
                     _ => "a single parameter, not a group; name one of its keys".into(),

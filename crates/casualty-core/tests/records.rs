@@ -1,5 +1,6 @@
 //! Record invariants over a range of scenarios and seeds: every generated patient must pass the
-//! checks in `common::check_patient`, and a few scenario settings must show their effect.
+//! checks in `common::check_patient` and validate against `docs/record.schema.json`, and a few
+//! scenario settings must show their effect.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::collections::HashSet;
 use casualty_core::engine::Generator;
 use casualty_core::record::{EventType, FinalStatus, Patient};
 use casualty_core::scenario::{Category, Role, Scenario};
-use common::{check_patient, scenario, scenario_file};
+use common::{check_patient, check_schema, scenario, scenario_file};
 use serde_json::{json, Value};
 
 /// Generates every patient of `scenario`, checks each one and returns how many there were.
@@ -19,6 +20,7 @@ fn check_all(scenario: &Scenario) -> u64 {
         let patient = generator.patient(index);
         assert_eq!(patient.sequence, index, "patient {index} has sequence {}", patient.sequence);
         check_patient(&patient, scenario);
+        check_schema(&patient);
     }
     scenario.count
 }
@@ -32,8 +34,11 @@ fn check_seeds(document: Value, seeds: &[u64]) {
     }
 }
 
-/// Generates every patient of a scenario as (sequence, final status, timeline events).
-fn outcomes(scenario: &Scenario) -> Vec<(u64, FinalStatus, Vec<(EventType, Role)>)> {
+/// A patient's sequence, final status and timeline events with their facilities.
+type Outcome = (u64, FinalStatus, Vec<(EventType, Role)>);
+
+/// Generates every patient of a scenario as an [`Outcome`].
+fn outcomes(scenario: &Scenario) -> Vec<Outcome> {
     let generator = Generator::new(scenario);
     (0..scenario.count)
         .map(|i| {
@@ -90,12 +95,21 @@ fn cbrn_warfare_records_valid() {
         "warfare_types": {"cbrn": 0.7, "conventional": 0.3},
         "intensity": "extreme"
     });
-    check_seeds(document.clone(), &[6, 7]);
+    check_seeds(document, &[6, 7]);
+}
 
+/// Counts the patients of a scenario whose mechanism is `mechanism`.
+fn count_mechanism(document: Value, mechanism: &str) -> usize {
     let scenario = scenario(document);
     let generator = Generator::new(&scenario);
-    let chemical = (0..scenario.count).filter(|&i| generator.patient(i).mechanism.id == "chemical").count();
-    assert!(chemical > 0, "CBRN warfare produced no chemical casualties among {} patients", scenario.count);
+    (0..scenario.count).filter(|&i| generator.patient(i).mechanism.id == mechanism).count()
+}
+
+#[test]
+fn cbrn_warfare_produces_chemical_casualties() {
+    let document = json!({"count": 2000, "seed": 6, "warfare_types": {"cbrn": 0.7, "conventional": 0.3}});
+    let chemical = count_mechanism(document, "chemical");
+    assert!(chemical > 0, "CBRN warfare at weight 0.7 produced no chemical casualties among 2000 patients");
 }
 
 #[test]
@@ -105,12 +119,14 @@ fn extreme_heat_records_valid() {
         "environmental_conditions": ["extreme_heat", "dust_storm", "urban_debris"],
         "warfare_types": ["urban", "guerrilla"]
     });
-    check_seeds(document.clone(), &[8]);
+    check_seeds(document, &[8]);
+}
 
-    let scenario = scenario(document);
-    let generator = Generator::new(&scenario);
-    let heat = (0..scenario.count).filter(|&i| generator.patient(i).mechanism.id == "heat").count();
-    assert!(heat > 0, "extreme_heat produced no heat casualties among {} patients", scenario.count);
+#[test]
+fn extreme_heat_raises_heat_casualties() {
+    let temperate = count_mechanism(json!({"count": 3000, "seed": 8}), "heat");
+    let hot = count_mechanism(json!({"count": 3000, "seed": 8, "environmental_conditions": ["extreme_heat"]}), "heat");
+    assert!(hot > 2 * temperate, "extreme_heat gives {hot} heat casualties, a temperate climate {temperate}");
 }
 
 #[test]
@@ -120,12 +136,45 @@ fn extreme_cold_records_valid() {
         "environmental_conditions": {"extreme_cold": true, "storm": true, "night_operations": true, "mountainous_terrain": true, "fog": false},
         "warfare_types": {"artillery": true, "drone": true, "naval": false}
     });
-    check_seeds(document.clone(), &[9]);
+    check_seeds(document, &[9]);
+}
 
-    let scenario = scenario(document);
+#[test]
+fn extreme_cold_raises_cold_casualties() {
+    let temperate = count_mechanism(json!({"count": 3000, "seed": 9}), "cold");
+    let cold = count_mechanism(json!({"count": 3000, "seed": 9, "environmental_conditions": ["extreme_cold"]}), "cold");
+    assert!(cold > 2 * temperate, "extreme_cold gives {cold} cold casualties, a temperate climate {temperate}");
+}
+
+#[test]
+fn rank_age_within_rank_range() {
+    // The engine's fault is rare (about 2 in 100,000), so this scans 1,000,000 patients of the
+    // default scenario on two threads and checks only the age against ranks.csv.
+    let tables = common::Tables::get();
+    let scenario = scenario(json!({"count": 1_000_000, "seed": 26}));
     let generator = Generator::new(&scenario);
-    let cold = (0..scenario.count).filter(|&i| generator.patient(i).mechanism.id == "cold").count();
-    assert!(cold > 0, "extreme_cold produced no cold casualties among {} patients", scenario.count);
+    let halves = [0..scenario.count / 2, scenario.count / 2..scenario.count];
+    let too_young: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = halves
+            .into_iter()
+            .map(|range| {
+                let generator = &generator;
+                scope.spawn(move || {
+                    let mut found = Vec::new();
+                    for index in range {
+                        let p = generator.patient(index);
+                        let (min_age, _) = tables.rank_ages[p.service.rank];
+                        if p.age < min_age {
+                            found.push(format!("patient {index}: age {} for {} (min {min_age}), born {}, injured {}", p.age, p.service.rank, p.date_of_birth, p.injury_timestamp));
+                        }
+                    }
+                    found
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("worker finished")).collect()
+    });
+    assert!(too_young.is_empty(), "{} patients younger than their rank's min_age in ranks.csv, first: {}", too_young.len(), too_young.first().map_or("", String::as_str));
 }
 
 #[test]
@@ -194,6 +243,36 @@ fn custom_fronts_records_valid() {
 }
 
 #[test]
+fn religion_recorded_for_everyone() {
+    let document = json!({"count": 1500, "front_configs": [
+        {"id": "a", "nationality_distribution": {"ALB": 40, "TUR": 30, "GRC": 30}},
+        {"id": "b", "nationality_distribution": {"USA": 50, "POL": 50}}
+    ], "overrides": {"demographics.religion_recorded_share": 1.0}});
+    check_seeds(document, &[28]);
+}
+
+#[test]
+fn religion_leaves_other_fields_unchanged() {
+    // Religion is drawn last, so recording it must change nothing else. The id is left out of the
+    // comparison because it derives from the scenario hash, which the override changes.
+    let without = scenario(json!({"count": 500, "seed": 29}));
+    let with = scenario(json!({"count": 500, "seed": 29, "overrides": {"demographics.religion_recorded_share": 1.0}}));
+    let (a, b) = (Generator::new(&without), Generator::new(&with));
+    for index in 0..without.count {
+        let mut plain = serde_json::to_value(a.patient(index)).expect("serializes");
+        let mut recorded = serde_json::to_value(b.patient(index)).expect("serializes");
+        assert!(plain.get("religion").is_none(), "patient {index} has a religion while recording is off");
+        assert!(recorded.get("religion").is_some(), "patient {index} has no religion while recording is on");
+        for record in [&mut plain, &mut recorded] {
+            let fields = record.as_object_mut().expect("a record is an object");
+            fields.remove("id");
+            fields.remove("religion");
+        }
+        assert_eq!(plain, recorded, "patient {index} differs beyond religion when religion is recorded");
+    }
+}
+
+#[test]
 fn role1_kia_rate_one_kills_there() {
     let document = json!({"count": 1500, "seed": 17, "facility_configs": [{"id": "R1", "kia_rate": 1.0}]});
     let scenario = scenario(document);
@@ -231,6 +310,29 @@ fn poi_kia_rate_one_kills_everyone() {
 }
 
 #[test]
+fn record_schema_rejects_broken_records() {
+    // Guards against a schema that accepts anything: each change below breaks one documented rule.
+    let scenario = scenario(json!({"count": 1, "seed": 27}));
+    let generator = Generator::new(&scenario);
+    let record = serde_json::to_value(generator.patient(0)).expect("a record serializes");
+    assert_eq!(common::schema_errors(&record), Vec::<String>::new(), "the unchanged record");
+    let breakages: [(&str, Value); 4] = [
+        ("/final_status", json!("Missing")),
+        ("/triage_category", json!("T9")),
+        ("/movement_timeline", json!("none")),
+        ("/id", json!(17)),
+    ];
+    for (pointer, value) in breakages {
+        let mut broken = record.clone();
+        *broken.pointer_mut(pointer).expect("the field exists") = value.clone();
+        assert!(!common::schema_errors(&broken).is_empty(), "the schema accepts {pointer} = {value}");
+    }
+    let mut extra = record.clone();
+    extra["unexpected_field"] = json!(1);
+    assert!(!common::schema_errors(&extra).is_empty(), "the schema accepts an unknown field");
+}
+
+#[test]
 fn patient_ids_unique_and_deterministic() {
     let first = scenario(json!({"count": 4000, "seed": 21}));
     let again = scenario(json!({"count": 4000, "seed": 21}));
@@ -259,34 +361,6 @@ fn patient_independent_of_order() {
         let alone = serde_json::to_string(&generator.patient(index)).expect("serializes");
         assert_eq!(alone, forward[index as usize], "patient {index} differs when generated in reverse order");
     }
-}
-
-#[test]
-fn role1_capacity_delays_mass_casualty() {
-    // Facility.capacity is documented as beds whose overflow waits; a single Role 1 bed facing a
-    // 300-casualty event must lengthen the time from injury to leaving Role 1.
-    let base = json!({
-        "count": 400,
-        "seed": 24,
-        "injury_distribution": {"Battle Injury": 1.0},
-        "special_events": [{"type": "mass_casualty", "day": 1, "hour": 10, "size": 300}]
-    });
-    let mut crowded = base.clone();
-    crowded["facility_configs"] = json!([{"id": "R1", "capacity": 1}]);
-
-    let hours_through_role1 = |scenario: &Scenario| -> f64 {
-        let generator = Generator::new(scenario);
-        let mut total = 0.0;
-        for index in 0..scenario.count {
-            let patient = generator.patient(index);
-            let left_role1 = patient.movement_timeline.iter().filter(|e| e.facility == Role::Role1).map(|e| e.hours_since_injury).fold(None, |a: Option<f64>, h| Some(a.map_or(h, |a| a.max(h))));
-            total += left_role1.unwrap_or(0.0);
-        }
-        total
-    };
-    let roomy = hours_through_role1(&scenario(base));
-    let single_bed = hours_through_role1(&scenario(crowded));
-    assert!(single_bed > roomy, "Role1 capacity 1 gives {single_bed:.1} casualty-hours to leave Role1, the default capacity {roomy:.1}: capacity has no effect");
 }
 
 #[test]

@@ -179,10 +179,22 @@ pub fn write_file(
         text.push(b'\n');
         meta.write_all(&text).map_err(sidecar_error)?;
         meta.as_file().sync_all().map_err(sidecar_error)?;
-        meta.persist(&sidecar).map_err(|e| sidecar_error(e.error))?;
+        publish(meta, &sidecar).map_err(sidecar_error)?;
     }
-    temporary.persist(path).map_err(|e| io_error(e.error))?;
+    publish(temporary, path).map_err(io_error)?;
     Ok((summary, bytes))
+}
+
+/// Renames a finished temporary file to its final path, readable by others as an ordinary output
+/// file is (temporary files are created readable by their owner only).
+fn publish(temporary: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temporary.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The metadata sidecar of an NDJSON file: `<path>.meta.json`.

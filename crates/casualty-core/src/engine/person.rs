@@ -101,15 +101,20 @@ impl Tables {
         let rank = &reference.ranks[rng.pick(&self.ranks)];
         let span = f64::from(rank.max_age - rank.min_age);
         let years = f64::from(rank.min_age) + span * libm::pow(rng.uniform(), demographics.age_skew_exponent);
+        let age = (years.floor() as u32).min(rank.max_age);
         let injury_day = injury_time.div_euclid(DAY);
         let (year, month, day) = civil_from_days(injury_day);
-        let birth_day = injury_day - (years * 365.2425) as i64 - rng.between(0, 364) as i64;
-        let (by, bm, bd) = civil_from_days(birth_day);
-        let mut age = (year - by) as u32;
-        if (month, day) < (bm, bd) {
-            age -= 1;
-        }
-        debug_assert_eq!(days_from_civil(by, bm as i64, bd as i64), birth_day);
+        // Born after the same date age + 1 years earlier and on or before it age years earlier,
+        // so the age at injury is exactly `age`.
+        let anniversary = |years_back: u32| {
+            let y = year - i64::from(years_back);
+            // 29 February falls back to 28 February in years without it.
+            let d = if month == 2 && day == 29 && days_from_civil(y, 3, 1) - days_from_civil(y, 2, 1) == 28 { 28 } else { day };
+            days_from_civil(y, i64::from(month), i64::from(d))
+        };
+        let earliest = anniversary(age + 1) + 1;
+        let latest = anniversary(age);
+        let birth_day = earliest + i64::from(rng.between(0, (latest - earliest) as u32));
 
         let branch_index = rng.pick(&self.branch_table);
         let (branch, title_column) = self.branches[branch_index];

@@ -168,7 +168,7 @@ pub struct Facility {
     pub role: Role,
     /// Human-readable name.
     pub name: String,
-    /// Beds; arrivals beyond what the beds can turn over in an hour wait (see `docs/model.md`).
+    /// Beds. Validated and recorded in the metadata; casualties do not yet wait for a bed.
     pub capacity: u32,
     /// Probability that a casualty reaching this facility alive dies there, replacing the
     /// severity model for this facility; `None` keeps the model.

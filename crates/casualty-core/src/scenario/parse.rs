@@ -158,7 +158,14 @@ fn parse_object(
     let name = object.take(&["name"], errors).and_then(|(p, v)| string(&p, v, errors)).unwrap_or_else(|| "Unnamed scenario".into());
     let description = object.take(&["description"], errors).and_then(|(p, v)| string(&p, v, errors)).unwrap_or_default();
 
-    let inner_count = object.take(&["count", "total_patients"], errors).and_then(|(p, v)| integer(&p, v, 1, MAX_COUNT, errors));
+    // `count` and the inner `total_patients` may both be present; `count` wins.
+    let count_field = object.take(&["count"], errors).map(|(p, v)| integer(&p, v, 1, MAX_COUNT, errors));
+    let total_field = object.take(&["total_patients"], errors).map(|(p, v)| integer(&p, v, 1, MAX_COUNT, errors));
+    let inner_count = match (count_field, total_field) {
+        (Some(count), _) => count,
+        (None, Some(total)) => total,
+        (None, None) => None,
+    };
     let count = match cli.count {
         Some(n) if n == 0 || n > MAX_COUNT => {
             errors.push("--count", n.to_string(), format!("a whole number from 1 to {MAX_COUNT}"));
@@ -511,9 +518,14 @@ fn parse_facilities(path: &str, value: &Value, errors: &mut Errors) -> Option<Ve
             ok = false;
             continue;
         }
-        if role == Role::Role4 {
-            if let Some(Some(_)) = rtd_rate {
-                errors.push(&format!("{item_path}.rtd_rate"), render(&item["rtd_rate"]), "no rtd_rate for Role 4: casualties who reach Role 4 remain there (final status Remains_Role4)");
+        if let Some(Some(_)) = rtd_rate {
+            let reason = match role {
+                Role::Poi => Some("no rtd_rate at the point of injury: casualties return to duty from a treatment facility (Role 1 to Role 3)"),
+                Role::Role4 => Some("no rtd_rate for Role 4: casualties who reach Role 4 remain there (final status Remains_Role4)"),
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                errors.push(&format!("{item_path}.rtd_rate"), render(&item["rtd_rate"]), reason);
                 ok = false;
             }
         }
@@ -658,6 +670,13 @@ fn parse_events(path: &str, value: &Value, count: u64, days: u32, model: &ModelP
         // The boolean form: each kind switched on gets a documented default moment and size.
         Value::Object(_) => {
             let on = parse_weighted_set(path, value, &kinds, errors)?;
+            // With very small counts the default sizes are shrunk so the events fit the count.
+            let fitting = if on.is_empty() { default_size } else { default_size.min(count / on.len() as u64) };
+            if fitting == 0 {
+                errors.invalid(path, value, format!("at most {count} events switched on, one casualty each at least, for a count of {count}"));
+                return None;
+            }
+            let default_size = fitting;
             let mut events: Vec<SpecialEvent> = on
                 .into_iter()
                 .map(|(kind, _)| {
@@ -731,7 +750,8 @@ fn parse_overrides(path: &str, value: &Value, errors: &mut Errors) -> (BTreeMap<
         Ok(model) => (overrides, Some(model)),
         Err(problems) => {
             for problem in problems {
-                errors.push(&walker::join(path, &problem.key), problem.value, problem.expected);
+                let field = if problem.key.is_empty() { path.to_string() } else { walker::join(path, &problem.key) };
+                errors.push(&field, problem.value, problem.expected);
             }
             (overrides, None)
         }
@@ -739,4 +759,5 @@ fn parse_overrides(path: &str, value: &Value, errors: &mut Errors) -> (BTreeMap<
 }
 
 #[cfg(test)]
+#[path = "tests.rs"]
 mod tests;
