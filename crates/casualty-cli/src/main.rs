@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 
 /// Generate synthetic military medical casualties for NATO medical exercises.
 #[derive(Parser, Debug)]
-#[command(name = "casualty", version, about, long_about = None)]
+#[command(name = "casualty", version, about = "Generate synthetic military medical casualties for NATO medical exercises.", long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -53,7 +53,7 @@ struct GenerateArgs {
     /// Worker threads; the output is the same for any number.
     #[arg(long, value_name = "N", default_value_t = default_threads())]
     threads: usize,
-    /// Write only shard K of N (K from 0), so that the N files concatenated equal one run.
+    /// Write only shard K of N (K from 0). The N NDJSON shards concatenated equal one run.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
     /// Read the shard number K from the JOB_COMPLETION_INDEX environment variable (Kubernetes
@@ -138,10 +138,9 @@ fn validate(path: &Path) -> Result<(), Failure> {
 
 fn warn_service_keys(request: &Request) {
     if !request.options.service_keys.is_empty() {
-        eprintln!(
-            "casualty: warning: {} only apply to the generation service and are not used by this command",
-            request.options.service_keys.join(", ")
-        );
+        let keys = &request.options.service_keys;
+        let verb = if keys.len() == 1 { "applies" } else { "apply" };
+        eprintln!("casualty: warning: {} {verb} only to the generation service and is not used by this command", keys.join(", "));
     }
 }
 

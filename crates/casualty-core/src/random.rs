@@ -9,9 +9,6 @@
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Stream number of the seeded schedule; patients use streams 0 to count - 1.
-pub const SCHEDULE_STREAM: u64 = u64::MAX;
-
 /// A random stream with the model's distributions.
 pub struct Stream {
     rng: ChaCha8Rng,

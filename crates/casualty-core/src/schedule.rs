@@ -1,11 +1,12 @@
-//! The seeded schedule: when casualties happen, computed before any patient detail.
+//! The schedule: when casualties happen, computed before any patient detail.
 //!
 //! The operation is cut into hourly slots plus one segment per special event. Each segment gets
 //! an exact whole number of patients (largest-remainder allocation of the expected counts, so the
 //! total is exactly the scenario's count) and the category mix expected in it. Patient `i` then
 //! finds its segment by binary search and its moment within it from its own stream, so patients
 //! come out in time order within each segment and any range of indexes can be generated alone.
-//! Memory is one small entry per hour of the operation, whatever the count.
+//! Memory is one small entry per hour of the operation, whatever the count. The schedule itself
+//! draws no random numbers: it is a pure function of the scenario.
 
 use crate::model::ModelParameters;
 use crate::scenario::{Category, EventKind, Scenario, Tempo};

@@ -80,7 +80,7 @@ pub enum OutputError {
     #[error("failed to encode a record")]
     Encode(#[from] serde_json::Error),
     /// The run was interrupted before it finished.
-    #[error("interrupted after {written} of {total} patients; nothing was left at the output path")]
+    #[error("interrupted after {written} of {total} patients")]
     Interrupted {
         /// Patients written before the interruption.
         written: u64,

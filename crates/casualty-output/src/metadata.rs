@@ -92,7 +92,7 @@ impl Metadata {
             base_date: Timestamp(scenario.base_time),
             days_of_fighting: scenario.days_of_fighting,
             vital_sign_codes: VITAL_SIGN_CODES,
-            scenario: serde_json::to_value(scenario).expect("a scenario always serializes"),
+            scenario: scenario.canonical_json(),
         }
     }
 }

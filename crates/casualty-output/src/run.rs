@@ -170,7 +170,9 @@ pub fn write_file(
     let (summary, bytes) = write_patients(generator, format, metadata, writer, &display, options, progress, cancel)?;
     temporary.as_file().sync_all().map_err(io_error)?;
 
-    if format == Format::Ndjson {
+    // Both files are complete on disk before either is renamed, and the data goes first, so a
+    // sidecar never describes a file that is not there.
+    let sidecar = if format == Format::Ndjson {
         let sidecar = sidecar_path(path);
         let sidecar_display = sidecar.display().to_string();
         let sidecar_error = |source| OutputError::Io { path: sidecar_display.clone(), source };
@@ -179,9 +181,14 @@ pub fn write_file(
         text.push(b'\n');
         meta.write_all(&text).map_err(sidecar_error)?;
         meta.as_file().sync_all().map_err(sidecar_error)?;
-        publish(meta, &sidecar).map_err(sidecar_error)?;
-    }
+        Some((meta, sidecar, sidecar_display))
+    } else {
+        None
+    };
     publish(temporary, path).map_err(io_error)?;
+    if let Some((meta, sidecar, sidecar_display)) = sidecar {
+        publish(meta, &sidecar).map_err(|source| OutputError::Io { path: sidecar_display, source })?;
+    }
     Ok((summary, bytes))
 }
 

@@ -135,8 +135,7 @@ pub(crate) fn run<'g>(
         }
 
         if let Some(t) = death_at {
-            // Death in transit to this facility is recorded on arrival's doorstep: at the
-            // facility being approached, as it is the one that receives the body.
+            // Death during the stay here; at Role 4 any later death is recorded here too.
             if t < arrival + stay_hours || role == Role::Role4 {
                 let t = t.max(arrival);
                 stays.push(Stay { role, arrival, end: t });

@@ -365,9 +365,16 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// SHA-256 of the canonical JSON form, as lowercase hex.
+    /// The canonical JSON form: every default filled in, object keys sorted, no whitespace.
+    pub fn canonical_json(&self) -> serde_json::Value {
+        // serde_json's map is a BTreeMap (no preserve_order feature), so keys come out sorted.
+        serde_json::to_value(self).expect("a scenario always serializes")
+    }
+
+    /// SHA-256 of [`Scenario::canonical_json`] written compactly, as lowercase hex. A reader can
+    /// recompute it from the `scenario` member of the output metadata.
     pub fn sha256(&self) -> String {
-        let canonical = serde_json::to_vec(self).expect("a scenario always serializes");
+        let canonical = serde_json::to_vec(&self.canonical_json()).expect("a JSON value always serializes");
         let digest = Sha256::digest(&canonical);
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
