@@ -63,10 +63,12 @@ struct GenerateArgs {
     /// Number of shards N, with --shard-from-env.
     #[arg(long, value_name = "N")]
     shards: Option<u64>,
-    /// Output format: json or ndjson.
-    #[arg(long, default_value = "json", value_parser = Format::parse)]
-    format: Format,
-    /// Output file, or - for standard output.
+    /// Output formats, separated by commas: json, ndjson, csv. One format that writes one file
+    /// (json, ndjson) goes to the file --output; csv or several formats go into the folder
+    /// --output, which must not exist or be empty.
+    #[arg(long, default_value = "json", value_parser = parse_formats)]
+    format: Formats,
+    /// Output file or folder, or - for standard output (json or ndjson only).
     #[arg(long, value_name = "PATH")]
     output: String,
     /// Print no progress bar and no summary.
@@ -75,6 +77,14 @@ struct GenerateArgs {
     /// Print run statistics (patients, seconds, bytes, peak memory) as one JSON line on stderr.
     #[arg(long)]
     stats: bool,
+}
+
+/// The formats of `--format`, sorted and without repeats.
+#[derive(Debug, Clone)]
+struct Formats(Vec<Format>);
+
+fn parse_formats(list: &str) -> Result<Formats, String> {
+    Format::parse_list(list).map(Formats)
 }
 
 fn default_threads() -> usize {
@@ -180,7 +190,17 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
         }
         None => 0..scenario.count,
     };
-    let metadata = Metadata::new(scenario, args.format, range.clone(), shard.map(|(index, total)| Shard { index, total }));
+    let formats = args.format.0.clone();
+    let shard_info = shard.map(|(index, total)| Shard { index, total });
+    let metadata_of = |format: Format| Metadata::new(scenario, format, range.clone(), shard_info);
+    let single_file = formats.len() == 1 && formats[0].file_names().len() == 1;
+    if !single_file && args.output == "-" {
+        let names: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
+        return Err(Failure::Input(anyhow::anyhow!(
+            "--output: invalid value -: the formats {} write several files, so --output must be a folder",
+            names.join(",")
+        )));
+    }
     let generator = Generator::new(scenario);
     let options = RunOptions { threads: args.threads, chunk_size: 512, range: range.clone() };
 
@@ -198,21 +218,24 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar = progress::Bar::new(range.end - range.start, show_progress);
     let started = Instant::now();
-    let result = if args.output == "-" {
-        if args.format == Format::Ndjson {
+    let result = if !single_file {
+        casualty_output::write_folder(&generator, &formats, &metadata_of, Path::new(&args.output), &options, &mut |n| bar.set(n), &cancel)
+    } else if args.output == "-" {
+        if formats[0] == Format::Ndjson {
             eprintln!("casualty: note: NDJSON to standard output has no metadata sidecar; use --output PATH to get one");
         }
         let stdout = std::io::stdout();
         let out = std::io::BufWriter::with_capacity(1 << 20, stdout);
-        casualty_output::write_patients(&generator, args.format, &metadata, out, "standard output", &options, &mut |n| bar.set(n), &cancel)
+        casualty_output::write_patients(&generator, formats[0], &metadata_of(formats[0]), out, "standard output", &options, &mut |n| bar.set(n), &cancel)
     } else {
-        casualty_output::write_file(&generator, args.format, &metadata, Path::new(&args.output), &options, &mut |n| bar.set(n), &cancel)
+        casualty_output::write_file(&generator, formats[0], &metadata_of(formats[0]), Path::new(&args.output), &options, &mut |n| bar.set(n), &cancel)
     };
     bar.finish();
     let (summary, bytes) = match result {
         Ok(done) => done,
         Err(error @ OutputError::Interrupted { .. }) => return Err(Failure::Interrupted(error.into())),
         Err(OutputError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(error @ OutputError::FolderNotEmpty { .. }) => return Err(Failure::Input(error.into())),
         Err(error) => return Err(Failure::Runtime(anyhow::Error::new(error).context("generation failed"))),
     };
     let seconds = started.elapsed().as_secs_f64();

@@ -8,19 +8,20 @@ use crate::{Encoder, Metadata};
 pub struct JsonEncoder;
 
 impl Encoder for JsonEncoder {
-    fn begin(&self, out: &mut Vec<u8>, metadata: &Metadata) -> Result<(), serde_json::Error> {
+    fn begin(&self, _file: usize, out: &mut Vec<u8>, metadata: &Metadata) -> Result<(), serde_json::Error> {
         out.extend_from_slice(b"{\"metadata\":");
         serde_json::to_writer(&mut *out, metadata)?;
         out.extend_from_slice(b",\n\"patients\":[");
         Ok(())
     }
 
-    fn encode(&self, out: &mut Vec<u8>, patient: &Patient<'_>, first: bool) -> Result<(), serde_json::Error> {
+    fn encode(&self, outs: &mut [Vec<u8>], patient: &Patient<'_>, first: bool) -> Result<(), serde_json::Error> {
+        let out = &mut outs[0];
         out.extend_from_slice(if first { b"\n" } else { b",\n" });
         serde_json::to_writer(&mut *out, patient)
     }
 
-    fn end(&self, out: &mut Vec<u8>, _metadata: &Metadata) -> Result<(), serde_json::Error> {
+    fn end(&self, _file: usize, out: &mut Vec<u8>, _metadata: &Metadata) -> Result<(), serde_json::Error> {
         out.extend_from_slice(b"\n]}\n");
         Ok(())
     }

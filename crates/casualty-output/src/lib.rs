@@ -1,35 +1,44 @@
 //! Streaming writers for generated casualties, and the parallel driver that feeds them.
 //!
-//! Each format is one file: [`json`] and [`ndjson`]. A format encodes one patient at a time into
-//! a byte buffer; [`run`] generates chunks of patients on a thread pool, encodes them there, and
-//! writes the buffers in index order, so output bytes do not depend on the thread count and
-//! memory stays bounded by a few chunks whatever the count.
+//! Each format is one file of this crate: [`json`], [`ndjson`] and [`csv`]. A format encodes one
+//! patient at a time into byte buffers, one per file it writes; [`run`] generates chunks of
+//! patients on a thread pool, encodes them there into every requested format, and writes the
+//! buffers in index order, so output bytes do not depend on the thread count and memory stays
+//! bounded by a few chunks whatever the count.
 
+pub mod csv;
 pub mod json;
 pub mod metadata;
 pub mod ndjson;
 pub mod run;
 
 pub use metadata::Metadata;
-pub use run::{write_file, write_patients, Progress, RunOptions};
+pub use run::{write_file, write_folder, write_patients, write_targets, Progress, RunOptions, Target};
 
 use casualty_core::record::Patient;
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Format {
     /// One JSON document: `{"metadata": {...}, "patients": [...]}`.
     Json,
     /// One patient per line; metadata in a sidecar `<output>.meta.json`.
     Ndjson,
+    /// RFC 4180 CSV: `patients.csv`, one row per patient, and `events.csv`, one row per
+    /// timeline event.
+    Csv,
 }
 
 impl Format {
+    /// Every format, in the order their files are listed.
+    pub const ALL: [Format; 3] = [Format::Json, Format::Ndjson, Format::Csv];
+
     /// The name used on the command line and in metadata.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
+            Format::Csv => "csv",
         }
     }
 
@@ -41,19 +50,44 @@ impl Format {
         match name.trim().to_ascii_lowercase().as_str() {
             "json" => Ok(Format::Json),
             "ndjson" | "jsonl" => Ok(Format::Ndjson),
-            other => Err(format!("unknown format `{other}`; accepted: json, ndjson")),
+            "csv" => Ok(Format::Csv),
+            other => Err(format!("unknown format `{other}`; accepted: json, ndjson, csv")),
+        }
+    }
+
+    /// Parses a comma-separated list of formats, sorted and without repeats.
+    ///
+    /// # Errors
+    /// Names the first unknown format, or an empty list.
+    pub fn parse_list(list: &str) -> Result<Vec<Format>, String> {
+        let mut formats = list.split(',').filter(|s| !s.trim().is_empty()).map(Format::parse).collect::<Result<Vec<_>, _>>()?;
+        if formats.is_empty() {
+            return Err("no format given; accepted: json, ndjson, csv, or several separated by commas".into());
+        }
+        formats.sort();
+        formats.dedup();
+        Ok(formats)
+    }
+
+    /// Names of the files the format writes into an output folder.
+    pub fn file_names(self) -> &'static [&'static str] {
+        match self {
+            Format::Json => &["patients.json"],
+            Format::Ndjson => &["patients.ndjson"],
+            Format::Csv => &["patients.csv", "events.csv"],
         }
     }
 }
 
-/// Encodes patients into bytes for one format.
+/// Encodes patients into bytes for one format, one buffer per file of the format.
 pub trait Encoder: Sync {
-    /// Writes what comes before the first patient.
-    fn begin(&self, out: &mut Vec<u8>, metadata: &Metadata) -> Result<(), serde_json::Error>;
-    /// Appends one patient; `first` is true for the first patient of the file.
-    fn encode(&self, out: &mut Vec<u8>, patient: &Patient<'_>, first: bool) -> Result<(), serde_json::Error>;
-    /// Writes what comes after the last patient.
-    fn end(&self, out: &mut Vec<u8>, metadata: &Metadata) -> Result<(), serde_json::Error>;
+    /// Writes what comes before the first patient in file `file`.
+    fn begin(&self, file: usize, out: &mut Vec<u8>, metadata: &Metadata) -> Result<(), serde_json::Error>;
+    /// Appends one patient to the format's buffers (`outs[i]` is file `i`); `first` is true for
+    /// the first patient of the output.
+    fn encode(&self, outs: &mut [Vec<u8>], patient: &Patient<'_>, first: bool) -> Result<(), serde_json::Error>;
+    /// Writes what comes after the last patient in file `file`.
+    fn end(&self, file: usize, out: &mut Vec<u8>, metadata: &Metadata) -> Result<(), serde_json::Error>;
 }
 
 /// The encoder of a format.
@@ -61,6 +95,7 @@ pub fn encoder(format: Format) -> &'static dyn Encoder {
     match format {
         Format::Json => &json::JsonEncoder,
         Format::Ndjson => &ndjson::NdjsonEncoder,
+        Format::Csv => &csv::CsvEncoder,
     }
 }
 
@@ -79,6 +114,12 @@ pub enum OutputError {
     /// Encoding a record failed (a defect: records always serialize).
     #[error("failed to encode a record")]
     Encode(#[from] serde_json::Error),
+    /// The output folder exists and is not empty.
+    #[error("output folder {path} already exists and is not empty; remove it or choose another --output")]
+    FolderNotEmpty {
+        /// The folder.
+        path: String,
+    },
     /// The run was interrupted before it finished.
     #[error("interrupted after {written} of {total} patients")]
     Interrupted {

@@ -8,17 +8,18 @@ use crate::{Encoder, Metadata};
 pub struct NdjsonEncoder;
 
 impl Encoder for NdjsonEncoder {
-    fn begin(&self, _out: &mut Vec<u8>, _metadata: &Metadata) -> Result<(), serde_json::Error> {
+    fn begin(&self, _file: usize, _out: &mut Vec<u8>, _metadata: &Metadata) -> Result<(), serde_json::Error> {
         Ok(())
     }
 
-    fn encode(&self, out: &mut Vec<u8>, patient: &Patient<'_>, _first: bool) -> Result<(), serde_json::Error> {
+    fn encode(&self, outs: &mut [Vec<u8>], patient: &Patient<'_>, _first: bool) -> Result<(), serde_json::Error> {
+        let out = &mut outs[0];
         serde_json::to_writer(&mut *out, patient)?;
         out.push(b'\n');
         Ok(())
     }
 
-    fn end(&self, _out: &mut Vec<u8>, _metadata: &Metadata) -> Result<(), serde_json::Error> {
+    fn end(&self, _file: usize, _out: &mut Vec<u8>, _metadata: &Metadata) -> Result<(), serde_json::Error> {
         Ok(())
     }
 }

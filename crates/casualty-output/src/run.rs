@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use crate::{encoder, Format, Metadata, OutputError};
 
+
 /// How to run a generation.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -40,31 +41,90 @@ impl<F: FnMut(u64) + Send> Progress for F {
     }
 }
 
+/// One format's output: its encoder's files, each written to its own writer.
+pub struct Target<'w> {
+    /// The format.
+    pub format: Format,
+    /// Metadata of the format's output.
+    pub metadata: Metadata,
+    /// One writer per file of the format, in [`Format::file_names`] order.
+    pub writers: Vec<Box<dyn Write + Send + 'w>>,
+    /// Name of each writer for error messages.
+    pub names: Vec<String>,
+}
+
 /// Writes the patients of `options.range` in `format` to `out`, returning their summary and the
-/// number of bytes written.
+/// number of bytes written. For formats that write one file.
 ///
 /// # Errors
 /// Write failures, or [`OutputError::Interrupted`] when `cancel` is set.
+#[allow(clippy::too_many_arguments)]
 pub fn write_patients<W: Write + Send>(
     generator: &Generator<'_>,
     format: Format,
     metadata: &Metadata,
-    mut out: W,
+    out: W,
     destination: &str,
     options: &RunOptions,
     progress: &mut dyn Progress,
     cancel: &AtomicBool,
 ) -> Result<(Summary, u64), OutputError> {
-    let encoder = encoder(format);
-    let io_error = |source| OutputError::Io { path: destination.to_string(), source };
+    assert_eq!(format.file_names().len(), 1, "write_patients takes formats that write one file");
+    let target = Target { format, metadata: metadata.clone(), writers: vec![Box::new(out)], names: vec![destination.to_string()] };
+    let (summary, bytes) = write_targets(generator, vec![target], options, progress, cancel)?;
+    Ok((summary, bytes[0]))
+}
+
+/// Writes the patients of `options.range` in every target's format at once, generating each
+/// patient once. Returns the summary and the bytes written to each writer, targets in order.
+///
+/// # Errors
+/// Write failures, or [`OutputError::Interrupted`] when `cancel` is set.
+pub fn write_targets<'w>(
+    generator: &Generator<'_>,
+    targets: Vec<Target<'w>>,
+    options: &RunOptions,
+    progress: &mut dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<(Summary, Vec<u64>), OutputError> {
     let threads = options.threads.max(1);
     let chunk = options.chunk_size.max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool can be built");
     let range = options.range.clone();
     let total = range.end - range.start;
 
-    let mut head = Vec::new();
-    encoder.begin(&mut head, metadata)?;
+    // Each target owns a run of consecutive buffer slots, one per file.
+    let encoders: Vec<(&'static dyn crate::Encoder, std::ops::Range<usize>)> = {
+        let mut next = 0;
+        targets
+            .iter()
+            .map(|t| {
+                let files = t.format.file_names().len();
+                next += files;
+                (encoder(t.format), next - files..next)
+            })
+            .collect()
+    };
+    let slots = encoders.last().map_or(0, |(_, r)| r.end);
+
+    let mut writers: Vec<Box<dyn Write + Send + 'w>> = Vec::with_capacity(slots);
+    let mut names: Vec<String> = Vec::with_capacity(slots);
+    let mut heads: Vec<Vec<u8>> = Vec::with_capacity(slots);
+    let mut tails: Vec<Vec<u8>> = Vec::with_capacity(slots);
+    for target in targets {
+        let encoder = encoder(target.format);
+        for file in 0..target.format.file_names().len() {
+            let mut head = Vec::new();
+            encoder.begin(file, &mut head, &target.metadata)?;
+            heads.push(head);
+            let mut tail = Vec::new();
+            encoder.end(file, &mut tail, &target.metadata)?;
+            tails.push(tail);
+        }
+        writers.extend(target.writers);
+        names.extend(target.names);
+    }
+    assert_eq!(writers.len(), slots, "one writer per file of each format");
 
     let chunks: Vec<Range<u64>> = (range.start..range.end)
         .step_by(chunk as usize)
@@ -72,22 +132,33 @@ pub fn write_patients<W: Write + Send>(
         .collect();
     let batch_len = threads * 2;
 
-    std::thread::scope(|scope| -> Result<(Summary, u64), OutputError> {
-        let (sender, receiver) = mpsc::sync_channel::<Vec<(Vec<u8>, Summary)>>(1);
-        let writer = scope.spawn(move || -> Result<(Summary, u64, W), OutputError> {
+    std::thread::scope(|scope| -> Result<(Summary, Vec<u64>), OutputError> {
+        let (sender, receiver) = mpsc::sync_channel::<Vec<(Vec<Vec<u8>>, Summary)>>(1);
+        let names = &names;
+        let writer = scope.spawn(move || -> Result<(Summary, Vec<u64>, Vec<Box<dyn Write + Send + 'w>>), OutputError> {
+            let io_error = |slot: usize| move |source| OutputError::Io { path: names[slot].clone(), source };
             let mut summary = Summary::default();
-            let mut bytes = 0u64;
-            out.write_all(&head).map_err(io_error)?;
-            bytes += head.len() as u64;
+            let mut bytes = vec![0u64; writers.len()];
+            for (slot, head) in heads.iter().enumerate() {
+                writers[slot].write_all(head).map_err(io_error(slot))?;
+                bytes[slot] += head.len() as u64;
+            }
             for batch in receiver {
-                for (buffer, part) in batch {
-                    out.write_all(&buffer).map_err(io_error)?;
-                    bytes += buffer.len() as u64;
+                for (buffers, part) in batch {
+                    for (slot, buffer) in buffers.iter().enumerate() {
+                        writers[slot].write_all(buffer).map_err(io_error(slot))?;
+                        bytes[slot] += buffer.len() as u64;
+                    }
                     summary.merge(&part);
                 }
                 progress.written(summary.total);
             }
-            Ok((summary, bytes, out))
+            for (slot, tail) in tails.iter().enumerate() {
+                writers[slot].write_all(tail).map_err(io_error(slot))?;
+                writers[slot].flush().map_err(io_error(slot))?;
+                bytes[slot] += tail.len() as u64;
+            }
+            Ok((summary, bytes, writers))
         });
 
         let mut failure = None;
@@ -96,18 +167,21 @@ pub fn write_patients<W: Write + Send>(
                 failure = Some(OutputError::Interrupted { written: 0, total });
                 break;
             }
-            let encoded: Result<Vec<(Vec<u8>, Summary)>, serde_json::Error> = pool.install(|| {
+            let encoded: Result<Vec<(Vec<Vec<u8>>, Summary)>, serde_json::Error> = pool.install(|| {
                 batch
                     .par_iter()
                     .map(|part| {
-                        let mut buffer = Vec::with_capacity((part.end - part.start) as usize * 2560);
+                        let patients = (part.end - part.start) as usize;
+                        let mut buffers: Vec<Vec<u8>> = (0..slots).map(|_| Vec::with_capacity(patients * 2560)).collect();
                         let mut summary = Summary::default();
                         for index in part.clone() {
                             let patient = generator.patient(index);
-                            encoder.encode(&mut buffer, &patient, index == range.start)?;
+                            for (encoder, files) in &encoders {
+                                encoder.encode(&mut buffers[files.clone()], &patient, index == range.start)?;
+                            }
                             summary.add(&patient);
                         }
-                        Ok((buffer, summary))
+                        Ok((buffers, summary))
                     })
                     .collect()
             });
@@ -133,12 +207,7 @@ pub fn write_patients<W: Write + Send>(
         if let Some(error) = failure {
             return Err(error);
         }
-        let (summary, mut bytes, mut out) = written?;
-        let mut tail = Vec::new();
-        encoder.end(&mut tail, metadata)?;
-        out.write_all(&tail).map_err(io_error)?;
-        out.flush().map_err(io_error)?;
-        bytes += tail.len() as u64;
+        let (summary, bytes, _writers) = written?;
         Ok((summary, bytes))
     })
 }
@@ -209,4 +278,77 @@ pub fn sidecar_path(path: &Path) -> std::path::PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".meta.json");
     std::path::PathBuf::from(name)
+}
+
+/// Writes a run in several formats into the folder `path`: each format's files (see
+/// [`Format::file_names`]) and `metadata.json`. The folder is built under a temporary name beside
+/// `path` and renamed when complete, so a failed or interrupted run leaves nothing at `path`.
+/// `path` must not exist or be an empty folder, so existing data is never overwritten.
+///
+/// # Errors
+/// [`OutputError::FolderNotEmpty`], write failures, or [`OutputError::Interrupted`].
+pub fn write_folder(
+    generator: &Generator<'_>,
+    formats: &[Format],
+    metadata_of: &dyn Fn(Format) -> Metadata,
+    path: &Path,
+    options: &RunOptions,
+    progress: &mut dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<(Summary, u64), OutputError> {
+    let display = path.display().to_string();
+    let io_error = |source| OutputError::Io { path: display.clone(), source };
+    match std::fs::read_dir(path) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(OutputError::FolderNotEmpty { path: display });
+            }
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(io_error(error)),
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let folder_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    let temporary = tempfile::Builder::new().prefix(&format!(".{folder_name}.")).suffix(".partial").tempdir_in(&parent).map_err(io_error)?;
+
+    let mut targets = Vec::new();
+    let mut files = Vec::new();
+    for &format in formats {
+        let mut writers: Vec<Box<dyn Write + Send>> = Vec::new();
+        let mut names = Vec::new();
+        for name in format.file_names() {
+            let file_path = temporary.path().join(name);
+            let file = std::fs::File::create(&file_path).map_err(|source| OutputError::Io { path: path.join(name).display().to_string(), source })?;
+            files.push((file.try_clone().map_err(io_error)?, path.join(name)));
+            writers.push(Box::new(std::io::BufWriter::with_capacity(1 << 20, file)));
+            names.push(path.join(name).display().to_string());
+        }
+        targets.push(Target { format, metadata: metadata_of(format), writers, names });
+    }
+    let (summary, bytes) = write_targets(generator, targets, options, progress, cancel)?;
+    for (file, name) in &files {
+        file.sync_all().map_err(|source| OutputError::Io { path: name.display().to_string(), source })?;
+    }
+
+    // One metadata file for the folder; its `format` lists every format written.
+    let mut metadata = serde_json::to_value(metadata_of(formats[0]))?;
+    metadata["format"] = serde_json::Value::String(formats.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","));
+    let mut text = serde_json::to_vec_pretty(&metadata)?;
+    text.push(b'\n');
+    std::fs::write(temporary.path().join("metadata.json"), &text).map_err(io_error)?;
+
+    let built = temporary.keep();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&built, std::fs::Permissions::from_mode(0o755)).map_err(io_error)?;
+    }
+    if let Err(error) = std::fs::rename(&built, path) {
+        let _ = std::fs::remove_dir_all(&built);
+        return Err(io_error(error));
+    }
+    Ok((summary, bytes.iter().sum::<u64>() + text.len() as u64))
 }

@@ -281,14 +281,16 @@ impl Tables {
 
         let healthy = &model.physiology;
         let mut draw = |v: crate::model::MeanSd| rng.normal(v.mean, v.sd);
-        let baseline = clamp(Physiology {
-            heart_rate: draw(healthy.heart_rate),
-            systolic: draw(healthy.systolic_bp),
-            respiratory_rate: draw(healthy.respiratory_rate),
-            spo2: draw(healthy.spo2),
+        // Healthy values stay inside the adult reference ranges, so that no healthy tail value
+        // alone can cross a triage threshold.
+        let baseline = Physiology {
+            heart_rate: draw(healthy.heart_rate).clamp(50.0, 100.0),
+            systolic: draw(healthy.systolic_bp).clamp(100.0, 150.0),
+            respiratory_rate: draw(healthy.respiratory_rate).clamp(12.0, 20.0),
+            spo2: draw(healthy.spo2).clamp(95.0, 100.0),
             gcs: 15.0,
-            temperature: draw(healthy.temperature),
-        });
+            temperature: draw(healthy.temperature).clamp(36.1, 37.5),
+        };
         let initial = clamp(physiology(baseline, model, &wounds, hemorrhage, head_ais, tags, &self.tags, rng));
 
         if hemorrhage >= Hemorrhage::Major {
