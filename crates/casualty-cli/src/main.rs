@@ -63,12 +63,12 @@ struct GenerateArgs {
     /// Number of shards N, with --shard-from-env.
     #[arg(long, value_name = "N")]
     shards: Option<u64>,
-    /// Output formats, separated by commas: json, ndjson, csv. One format that writes one file
-    /// (json, ndjson) goes to the file --output; csv or several formats go into the folder
-    /// --output, which must not exist or be empty.
+    /// Output formats, separated by commas: json, ndjson, csv, xml. One format that writes one
+    /// file (json, ndjson, xml) goes to the file --output. csv or several formats go into the
+    /// folder --output, which must not exist or be empty.
     #[arg(long, default_value = "json", value_parser = parse_formats)]
     format: Formats,
-    /// Output file or folder, or - for standard output (json or ndjson only).
+    /// Output file or folder, or - for standard output (json, ndjson or xml only).
     #[arg(long, value_name = "PATH")]
     output: String,
     /// Print no progress bar and no summary.
@@ -133,13 +133,14 @@ fn validate(path: &Path) -> Result<(), Failure> {
     let request = read_request(path, CommandLineOverrides::default())?;
     let scenario = &request.scenario;
     println!(
-        "{}: valid scenario \"{}\": {} patients, seed {}, {} days, {} fronts, sha256 {}",
+        "{}: valid scenario \"{}\": {} patients, seed {}, {} days, {} front{}, sha256 {}",
         path.display(),
         scenario.name,
         scenario.count,
         scenario.seed,
         scenario.days_of_fighting,
         scenario.fronts.len(),
+        if scenario.fronts.len() == 1 { "" } else { "s" },
         scenario.sha256()
     );
     warn_service_keys(&request);
@@ -207,12 +208,11 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = Arc::clone(&cancel);
-        // A second Ctrl-C while the first is being handled ends the process at once.
-        let _ = ctrlc::set_handler(move || {
-            if cancel.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
+        // Every Ctrl-C only sets the flag: the run stops at the next batch, within a fraction of
+        // a second, and removes its temporary file on the way out.
+        if let Err(error) = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst)) {
+            eprintln!("casualty: warning: failed to install the Ctrl-C handler ({error}); an interrupted run may leave a .partial file");
+        }
     }
 
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
@@ -235,7 +235,7 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
         Ok(done) => done,
         Err(error @ OutputError::Interrupted { .. }) => return Err(Failure::Interrupted(error.into())),
         Err(OutputError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-        Err(error @ OutputError::FolderNotEmpty { .. }) => return Err(Failure::Input(error.into())),
+        Err(error @ (OutputError::FolderNotEmpty { .. } | OutputError::NotRegularFile { .. })) => return Err(Failure::Input(error.into())),
         Err(error) => return Err(Failure::Runtime(anyhow::Error::new(error).context("generation failed"))),
     };
     let seconds = started.elapsed().as_secs_f64();

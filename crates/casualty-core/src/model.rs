@@ -172,6 +172,9 @@ pub struct ReturnToDuty {
     pub role1: ByTriage,
     pub role2: ByTriage,
     pub role3: ByTriage,
+    pub max_ais_role1: u32,
+    pub max_ais_role2: u32,
+    pub max_ais_role3: u32,
 }
 
 /// Effects of environmental conditions.
@@ -379,9 +382,8 @@ impl ModelParameters {
                 errors.push(ParameterError { key: key.clone(), value: value.to_string(), expected });
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        // The keys that failed were not applied; the rest are checked too, so that every problem
+        // is reported at once.
         let parameters: ModelParameters = match serde_json::from_value(tree) {
             Ok(parameters) => parameters,
             Err(error) => {
@@ -393,11 +395,14 @@ impl ModelParameters {
                 }])
             }
         };
-        let problems = parameters.validate();
-        if problems.is_empty() {
+        errors.extend(parameters.validate());
+        if let Err(unknown) = crate::engine::check_model_against_reference(&parameters) {
+            errors.extend(unknown);
+        }
+        if errors.is_empty() {
             Ok(parameters)
         } else {
-            Err(problems)
+            Err(errors)
         }
     }
 
@@ -488,6 +493,9 @@ impl ModelParameters {
         }
         for (name, v) in [("evacuation.poi_sigma", e.poi_sigma), ("evacuation.to_role1_sigma", e.to_role1_sigma), ("evacuation.transit_sigma", e.transit_sigma), ("stay.sigma", self.stay.sigma)] {
             check(name.into(), v, (0.0..=2.0).contains(&v), "a sigma from 0 to 2");
+        }
+        for (name, v) in [("max_ais_role1", self.return_to_duty.max_ais_role1), ("max_ais_role2", self.return_to_duty.max_ais_role2), ("max_ais_role3", self.return_to_duty.max_ais_role3)] {
+            check(format!("return_to_duty.{name}"), v as f64, (1..=6).contains(&v), "an AIS from 1 to 6");
         }
         for (name, table) in [("role1", &self.return_to_duty.role1), ("role2", &self.return_to_duty.role2), ("role3", &self.return_to_duty.role3)] {
             for (t, v) in table.values() {

@@ -130,7 +130,7 @@ impl Encoder for CsvEncoder {
 }
 
 /// Returns the record spelling of an event type.
-fn event_type_name(event: &casualty_core::record::TimelineEvent) -> &'static str {
+pub(crate) fn event_type_name(event: &casualty_core::record::TimelineEvent) -> &'static str {
     use casualty_core::record::EventType;
     match event.event_type {
         EventType::Injury => "injury",

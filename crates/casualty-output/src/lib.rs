@@ -1,16 +1,17 @@
 //! Streaming writers for generated casualties, and the parallel driver that feeds them.
 //!
-//! Each format is one file of this crate: [`json`], [`ndjson`] and [`csv`]. A format encodes one
-//! patient at a time into byte buffers, one per file it writes; [`run`] generates chunks of
-//! patients on a thread pool, encodes them there into every requested format, and writes the
-//! buffers in index order, so output bytes do not depend on the thread count and memory stays
-//! bounded by a few chunks whatever the count.
+//! Each format is one file of this crate: [`json`], [`ndjson`], [`csv`] and [`xml`]. A format
+//! encodes one patient at a time into byte buffers, one per file it writes. [`run`] generates
+//! chunks of patients on a thread pool, encodes them there into every requested format, and
+//! writes the buffers in index order, so output bytes do not depend on the thread count and
+//! memory stays bounded by a few chunks whatever the count.
 
 pub mod csv;
 pub mod json;
 pub mod metadata;
 pub mod ndjson;
 pub mod run;
+pub mod xml;
 
 pub use metadata::Metadata;
 pub use run::{write_file, write_folder, write_patients, write_targets, Progress, RunOptions, Target};
@@ -27,11 +28,14 @@ pub enum Format {
     /// RFC 4180 CSV: `patients.csv`, one row per patient, and `events.csv`, one row per
     /// timeline event.
     Csv,
+    /// One XML 1.0 document, `patients.xml`: the metadata as attributes of the root element
+    /// `<casualties>`, then one `<patient>` element per patient (schema `docs/casualties.xsd`).
+    Xml,
 }
 
 impl Format {
     /// Every format, in the order their files are listed.
-    pub const ALL: [Format; 3] = [Format::Json, Format::Ndjson, Format::Csv];
+    pub const ALL: [Format; 4] = [Format::Json, Format::Ndjson, Format::Csv, Format::Xml];
 
     /// The name used on the command line and in metadata.
     pub fn as_str(self) -> &'static str {
@@ -39,6 +43,7 @@ impl Format {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Csv => "csv",
+            Format::Xml => "xml",
         }
     }
 
@@ -51,7 +56,8 @@ impl Format {
             "json" => Ok(Format::Json),
             "ndjson" | "jsonl" => Ok(Format::Ndjson),
             "csv" => Ok(Format::Csv),
-            other => Err(format!("unknown format `{other}`; accepted: json, ndjson, csv")),
+            "xml" => Ok(Format::Xml),
+            other => Err(format!("unknown format `{other}`; accepted: json, ndjson, csv, xml")),
         }
     }
 
@@ -62,7 +68,7 @@ impl Format {
     pub fn parse_list(list: &str) -> Result<Vec<Format>, String> {
         let mut formats = list.split(',').filter(|s| !s.trim().is_empty()).map(Format::parse).collect::<Result<Vec<_>, _>>()?;
         if formats.is_empty() {
-            return Err("no format given; accepted: json, ndjson, csv, or several separated by commas".into());
+            return Err("no format given; accepted: json, ndjson, csv, xml, or several separated by commas".into());
         }
         formats.sort();
         formats.dedup();
@@ -75,6 +81,7 @@ impl Format {
             Format::Json => &["patients.json"],
             Format::Ndjson => &["patients.ndjson"],
             Format::Csv => &["patients.csv", "events.csv"],
+            Format::Xml => &["patients.xml"],
         }
     }
 }
@@ -96,6 +103,7 @@ pub fn encoder(format: Format) -> &'static dyn Encoder {
         Format::Json => &json::JsonEncoder,
         Format::Ndjson => &ndjson::NdjsonEncoder,
         Format::Csv => &csv::CsvEncoder,
+        Format::Xml => &xml::XmlEncoder,
     }
 }
 
@@ -114,6 +122,12 @@ pub enum OutputError {
     /// Encoding a record failed (a defect: records always serialize).
     #[error("failed to encode a record")]
     Encode(#[from] serde_json::Error),
+    /// The output path holds something other than a regular file.
+    #[error("{path} exists and is not a regular file (a folder, device, pipe or symbolic link); choose a file path, or - for standard output")]
+    NotRegularFile {
+        /// The path.
+        path: String,
+    },
     /// The output folder exists and is not empty.
     #[error("output folder {path} already exists and is not empty; remove it or choose another --output")]
     FolderNotEmpty {

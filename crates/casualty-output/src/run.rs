@@ -229,6 +229,10 @@ pub fn write_file(
 ) -> Result<(Summary, u64), OutputError> {
     let display = path.display().to_string();
     let io_error = |source| OutputError::Io { path: display.clone(), source };
+    check_replaceable(path)?;
+    if format == Format::Ndjson {
+        check_replaceable(&sidecar_path(path))?;
+    }
     let directory = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -259,6 +263,15 @@ pub fn write_file(
         publish(meta, &sidecar).map_err(|source| OutputError::Io { path: sidecar_display, source })?;
     }
     Ok((summary, bytes))
+}
+
+/// Rejects an output path that holds something other than a regular file (a folder, device, pipe
+/// or symbolic link), because renaming over it would replace it rather than write to it.
+fn check_replaceable(path: &Path) -> Result<(), OutputError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() => Err(OutputError::NotRegularFile { path: path.display().to_string() }),
+        _ => Ok(()),
+    }
 }
 
 /// Renames a finished temporary file to its final path, readable by others as an ordinary output

@@ -38,17 +38,20 @@ fn format_names_parse() {
     assert_eq!(Format::parse("json"), Ok(Format::Json), "json");
     assert_eq!(Format::parse(" NDJSON "), Ok(Format::Ndjson), "NDJSON with spaces");
     assert_eq!(Format::parse("jsonl"), Ok(Format::Ndjson), "jsonl is NDJSON");
-    let error = Format::parse("xml").err().unwrap_or_default();
-    assert!(error.contains("xml"), "the error for xml names the value: {error}");
-    assert!(error.contains("json, ndjson"), "the error for xml names the accepted formats: {error}");
+    assert_eq!(Format::parse("XML"), Ok(Format::Xml), "XML in capitals");
+    let error = Format::parse("parquet").err().unwrap_or_default();
+    assert!(error.contains("parquet"), "the error for parquet names the value: {error}");
+    assert!(error.contains("json, ndjson, csv, xml"), "the error for parquet names the accepted formats: {error}");
     assert_eq!(Format::Json.as_str(), "json", "JSON name");
     assert_eq!(Format::Ndjson.as_str(), "ndjson", "NDJSON name");
+    assert_eq!(Format::Xml.as_str(), "xml", "XML name");
+    assert_eq!(Format::Xml.file_names(), ["patients.xml"], "XML file name");
 }
 
 #[test]
 fn chunking_leaves_bytes_unchanged() {
     let scenario = scenario(1300);
-    for format in [Format::Ndjson, Format::Json] {
+    for format in [Format::Ndjson, Format::Json, Format::Xml] {
         let reference = render(&scenario, format, 0..scenario.count, 1, 512);
         for (threads, chunk_size) in [(1, 1), (2, 7), (3, 100), (2, 5000)] {
             let other = render(&scenario, format, 0..scenario.count, threads, chunk_size);

@@ -159,8 +159,19 @@ pub(crate) fn run<'g>(
             };
             table.get(triage)
         });
-        // A casualty who is going to die is never sent back to duty.
-        if death_at.is_none() && rng.chance(rtd_probability) {
+        // A casualty who is going to die, or whose injuries are too grave for this role to
+        // return to duty, is never sent back; the draw is taken anyway to keep the stream aligned.
+        let rtd = &model.return_to_duty;
+        let max_ais = match role {
+            Role::Role1 => rtd.max_ais_role1,
+            Role::Role2 => rtd.max_ais_role2,
+            _ => rtd.max_ais_role3,
+        };
+        // A facility's rtd_rate replaces the model here, including this fitness rule.
+        let fit_for_duty = facility.rtd_rate.is_some()
+            || (u32::from(injuries.max_ais) <= max_ais && !injuries.tags.contains(generator.tables.tags.no_return_to_duty));
+        let draw = rng.chance(rtd_probability);
+        if death_at.is_none() && fit_for_duty && draw {
             events.push((EventType::Rtd, role, departure));
             return finish(generator, injuries, allergies, injury_time, stays, events, FinalStatus::Rtd, departure, rng);
         }
@@ -287,7 +298,9 @@ fn finish<'g>(
             if death_time.is_some_and(|d| at >= d) && !(i == 0 && at == first) {
                 continue;
             }
-            let p = vitals_at(injuries, &generator.model.physiology.recovery, stay.role, at, death_time, rng);
+            // The first set at the point of injury is the one triage was decided on.
+            let triage_set = i == 0 && at == first;
+            let p = if triage_set { injuries.initial } else { vitals_at(injuries, &generator.model.physiology.recovery, stay.role, at, death_time, rng) };
             vital_signs.push(VitalSigns {
                 timestamp: crate::time::Timestamp(seconds(at)),
                 facility: stay.role,

@@ -32,6 +32,7 @@ pub(crate) struct TagBits {
     pub(crate) dehydration: Tags,
     pub(crate) poisoning: Tags,
     pub(crate) major_burn: Tags,
+    pub(crate) no_return_to_duty: Tags,
 }
 
 impl TagBits {
@@ -54,6 +55,7 @@ impl TagBits {
             dehydration: bit("dehydration"),
             poisoning: bit("poisoning"),
             major_burn: bit("major_burn"),
+            no_return_to_duty: bit("no_return_to_duty"),
         }
     }
 }
@@ -170,6 +172,7 @@ pub(crate) struct Injuries<'g> {
     pub(crate) iss: u16,
     pub(crate) niss: u16,
     pub(crate) head_ais: u8,
+    pub(crate) max_ais: u8,
     pub(crate) unsurvivable: bool,
     pub(crate) hemorrhage: Hemorrhage,
     pub(crate) tags: Tags,
@@ -353,6 +356,7 @@ impl Tables {
             iss: scores.0,
             niss: scores.1,
             head_ais,
+            max_ais,
             unsurvivable,
             hemorrhage,
             tags,

@@ -175,10 +175,11 @@ impl<'a> Generator<'a> {
 /// reference data.
 ///
 /// # Errors
-/// The first parameter that names something unknown.
-pub fn check_model_against_reference(model: &ModelParameters) -> Result<(), ParameterError> {
+/// Every parameter that names something unknown, each with the unknown name as its value.
+pub fn check_model_against_reference(model: &ModelParameters) -> Result<(), Vec<ParameterError>> {
     let reference = ReferenceData::get();
-    let unknown = |key: String, expected: String| Err(ParameterError { key, value: "(name)".into(), expected });
+    let mut errors = Vec::new();
+    let mut unknown = |key: String, name: &str, expected: String| errors.push(ParameterError { key, value: format!("\"{name}\""), expected });
     for (group, category, table) in [
         ("battle", Category::BattleInjury, &model.mechanism_weights.battle),
         ("non_battle", Category::NonBattleInjury, &model.mechanism_weights.non_battle),
@@ -187,14 +188,14 @@ pub fn check_model_against_reference(model: &ModelParameters) -> Result<(), Para
         let known: Vec<&str> = reference.mechanisms_of(category).map(|(_, m)| m.id.as_str()).collect();
         for name in table.keys() {
             if !known.contains(&name.as_str()) {
-                return unknown(format!("mechanism_weights.{group}.{name}"), format!("a {group} mechanism: {}", known.join(", ")));
+                unknown(format!("mechanism_weights.{group}.{name}"), name, format!("a {group} mechanism: {}", known.join(", ")));
             }
         }
     }
     let regions: Vec<&str> = ["head", "face", "eye", "neck", "thorax", "abdomen", "pelvis", "spine", "upper_limb", "lower_limb"].to_vec();
     for name in model.battle_region_weights.keys() {
         if !regions.contains(&name.as_str()) {
-            return unknown(format!("battle_region_weights.{name}"), format!("a wound region: {}", regions.join(", ")));
+            unknown(format!("battle_region_weights.{name}"), name, format!("a wound region: {}", regions.join(", ")));
         }
     }
     let mechanism_names: Vec<&str> = reference.mechanisms.iter().map(|m| m.id.as_str()).collect();
@@ -202,23 +203,27 @@ pub fn check_model_against_reference(model: &ModelParameters) -> Result<(), Para
         for (name, table) in tables {
             for mechanism in table.keys() {
                 if !mechanism_names.contains(&mechanism.as_str()) {
-                    return unknown(format!("{group}.mechanism_multiplier.{name}.{mechanism}"), format!("a mechanism: {}", mechanism_names.join(", ")));
+                    unknown(format!("{group}.mechanism_multiplier.{name}.{mechanism}"), mechanism, format!("a mechanism: {}", mechanism_names.join(", ")));
                 }
             }
         }
     }
     for code in model.allergies.keys() {
         if !reference.terms.contains_key(code) {
-            return unknown(format!("allergies.{code}"), "a SNOMED CT substance code from the terminology table".into());
+            unknown(format!("allergies.{code}"), code, "a SNOMED CT substance code from the terminology table".into());
         }
     }
     let branches: Vec<&str> = reference.units.iter().map(|u| u.branch.as_str()).collect();
     for branch in model.demographics.branch_weights.keys() {
         if !branches.contains(&branch.as_str()) {
-            return unknown(format!("demographics.branch_weights.{branch}"), "a branch: army, navy, air_force, marines, medical".into());
+            unknown(format!("demographics.branch_weights.{branch}"), branch, "a branch: army, navy, air_force, marines, medical".into());
         }
     }
-    Ok(())
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Weights of a named table in reference order, with missing names as zero.
