@@ -622,7 +622,7 @@ const OPEN_TABLES: &[&str] = &[
     "allergies",
 ];
 
-/// Replaces the value at a dotted key, or says what is accepted there.
+/// Replaces the value at a dotted key, or returns what is accepted there.
 fn replace(tree: &mut Value, key: &str, value: &Value) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
     let mut node = tree;

@@ -9,7 +9,7 @@
 //! draws no random numbers: it is a pure function of the scenario.
 
 use crate::model::ModelParameters;
-use crate::scenario::{Category, EventKind, Scenario, Tempo};
+use crate::scenario::{Scenario, Tempo};
 use crate::time::DAY;
 
 /// A stretch of time with a fixed number of patients.
@@ -44,8 +44,8 @@ impl Schedule {
         let event_total: u64 = scenario.special_events.iter().map(|e| e.size).sum();
         let background = (scenario.count - event_total) as f64;
 
-        // Expected background counts per category; events take their casualties from the battle
-        // share first, and whatever they exceed it by comes out of the other two evenly.
+        // Expected background counts per category. Events take their casualties from the battle
+        // share first, and any excess over it comes out of the other two in proportion.
         let [p_disease, p_non_battle, p_battle] = scenario.injury_distribution;
         let battle = (n * p_battle - event_total as f64).max(0.0).min(background);
         let rest = background - battle;
@@ -171,11 +171,6 @@ fn allocate(total: u64, expected: &[f64]) -> Vec<u64> {
         counts[i] += 1;
     }
     counts
-}
-
-/// Whether a special event kind produces battle casualties only (all current kinds do).
-pub fn event_category(_kind: EventKind) -> Category {
-    Category::BattleInjury
 }
 
 #[cfg(test)]

@@ -159,8 +159,8 @@ pub(crate) fn run<'g>(
             };
             table.get(triage)
         });
-        // A casualty who is going to die, or whose injuries are too grave for this role to
-        // return to duty, is never sent back; the draw is taken anyway to keep the stream aligned.
+        // A casualty who is going to die, or whose injuries are too grave for this role, is never
+        // sent back to duty. The draw is taken anyway, so later draws do not shift.
         let rtd = &model.return_to_duty;
         let max_ais = match role {
             Role::Role1 => rtd.max_ais_role1,
@@ -194,7 +194,7 @@ pub(crate) fn run<'g>(
 }
 
 /// Applies a facility's `kia_rate`: the casualty dies within `[start, end)` with probability
-/// `rate`, whatever the model said about that stretch; a death the model placed after `end` stands.
+/// `rate`, whatever the model decided for that stretch. A death the model placed after `end` stands.
 fn override_death(model_death: Option<f64>, rate: f64, draw: f64, start: f64, end: f64, position: f64) -> Option<f64> {
     if draw < rate {
         return Some(start + position * (end - start));

@@ -1,4 +1,4 @@
-//! The scenario: what a planner asks for, after parsing, defaulting and validation.
+//! The scenario: what a planner requests, after parsing, defaulting and validation.
 //!
 //! [`parse_request`] accepts JSON or YAML, either a bare scenario or a request body that wraps
 //! one in `configuration`. Every key is checked: unknown keys, legacy keys and bad values are
@@ -385,7 +385,7 @@ impl Scenario {
     }
 }
 
-/// What a request body asks for beside the scenario itself (service options).
+/// Service options that a request body carries beside the scenario itself.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RequestOptions {
     /// Top-level keys that only the service uses, present in the body.
