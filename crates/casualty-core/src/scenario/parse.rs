@@ -182,7 +182,7 @@ fn parse_object(
         Some((path, value)) => match value.as_str().map(parse_base_date) {
             Some(Ok(t)) => Some(t),
             _ => {
-                errors.invalid(&path, value, "a date as YYYY-MM-DD or a UTC time as YYYY-MM-DDTHH:MM:SSZ, from 1900 to 2200");
+                errors.invalid(&path, value, "a valid calendar date as YYYY-MM-DD, or a UTC time as YYYY-MM-DDTHH:MM[:SS] with an optional Z or +00:00, years 1900 to 2200");
                 None
             }
         },
