@@ -44,7 +44,7 @@ impl Triage {
     }
 }
 
-/// How a casualty's story ends (or where it stands at the end of the record).
+/// Outcome of a casualty, or the status at the end of the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum FinalStatus {
     /// Killed in action: died of battle injury before reaching a medical treatment facility.
@@ -204,7 +204,7 @@ pub struct Injury<'a> {
 pub struct TimelineEvent {
     /// What happened.
     pub event_type: EventType,
-    /// Where it happened.
+    /// Facility where it happened.
     pub facility: Role,
     /// When.
     pub timestamp: Timestamp,
@@ -214,12 +214,12 @@ pub struct TimelineEvent {
 
 /// A procedure or medication given.
 #[derive(Debug, Clone, Serialize)]
-pub struct Given<'a> {
+pub struct CareItem<'a> {
     /// SNOMED CT code.
     pub code: &'a str,
     /// Display term.
     pub display: &'a str,
-    /// Where it was given.
+    /// Facility where it was given.
     pub facility: Role,
     /// When.
     pub timestamp: Timestamp,
@@ -301,9 +301,9 @@ pub struct Patient<'a> {
     /// Movement through the evacuation chain, in time order.
     pub movement_timeline: Vec<TimelineEvent>,
     /// Procedures, in time order.
-    pub treatments: Vec<Given<'a>>,
+    pub treatments: Vec<CareItem<'a>>,
     /// Medications, in time order.
-    pub medications: Vec<Given<'a>>,
+    pub medications: Vec<CareItem<'a>>,
     /// Vital signs, in time order.
     pub vital_signs: Vec<VitalSigns>,
     /// Outcome.

@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use casualty_core::record::{Coded, Given, Patient};
+use casualty_core::record::{CareItem, Coded, Patient};
 use casualty_core::reference::Hemorrhage;
 use casualty_core::time::Timestamp;
 
@@ -194,7 +194,7 @@ fn write_vital_signs(out: &mut Vec<u8>, patient: &Patient<'_>) {
 }
 
 /// Appends a list of procedures or medications under the wrapper element `list`.
-fn given_list(out: &mut Vec<u8>, list: &str, item: &str, entries: &[Given<'_>]) {
+fn given_list(out: &mut Vec<u8>, list: &str, item: &str, entries: &[CareItem<'_>]) {
     open(out, list);
     for entry in entries {
         open(out, item);

@@ -9,7 +9,7 @@
 use super::injury::{clamp, Injuries, Physiology};
 use super::Generator;
 use crate::random::Stream;
-use crate::record::{EventType, FinalStatus, Given, TimelineEvent, Triage, VitalSigns};
+use crate::record::{CareItem, EventType, FinalStatus, TimelineEvent, Triage, VitalSigns};
 use super::person::Allergies;
 use crate::reference::Hemorrhage;
 use crate::scenario::{Category, Role};
@@ -17,8 +17,8 @@ use crate::scenario::{Category, Role};
 /// What the course decides.
 pub(crate) struct Course<'g> {
     pub(crate) timeline: Vec<TimelineEvent>,
-    pub(crate) treatments: Vec<Given<'g>>,
-    pub(crate) medications: Vec<Given<'g>>,
+    pub(crate) treatments: Vec<CareItem<'g>>,
+    pub(crate) medications: Vec<CareItem<'g>>,
     pub(crate) vital_signs: Vec<VitalSigns>,
     pub(crate) final_status: FinalStatus,
     pub(crate) last_facility: Role,
@@ -242,8 +242,8 @@ fn finish<'g>(
 
     // Treatments and medications, each at most once, at the first role in range reached.
     let reference = generator.reference;
-    let mut treatments: Vec<Given<'g>> = Vec::new();
-    let mut medications: Vec<Given<'g>> = Vec::new();
+    let mut treatments: Vec<CareItem<'g>> = Vec::new();
+    let mut medications: Vec<CareItem<'g>> = Vec::new();
     for stay in &stays {
         let window = (stay.end - stay.arrival).max(0.0);
         if window <= 0.0 && died {
@@ -259,7 +259,7 @@ fn finish<'g>(
             }
             let term = reference.term(&row.code);
             let at = stay.arrival + window.min(1.0) * rng.uniform() * 0.9;
-            treatments.push(Given { code: &term.code, display: &term.display, facility: stay.role, timestamp: crate::time::Timestamp(seconds(at)) });
+            treatments.push(CareItem { code: &term.code, display: &term.display, facility: stay.role, timestamp: crate::time::Timestamp(seconds(at)) });
         }
         treatments[start..].sort_by_key(|g| g.timestamp);
         let start = medications.len();
@@ -280,7 +280,7 @@ fn finish<'g>(
             }
             let term = reference.term(code);
             let at = stay.arrival + window.min(1.0) * rng.uniform() * 0.9;
-            medications.push(Given { code: &term.code, display: &term.display, facility: stay.role, timestamp: crate::time::Timestamp(seconds(at)) });
+            medications.push(CareItem { code: &term.code, display: &term.display, facility: stay.role, timestamp: crate::time::Timestamp(seconds(at)) });
         }
         medications[start..].sort_by_key(|g| g.timestamp);
     }

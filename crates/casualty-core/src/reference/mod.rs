@@ -1,8 +1,8 @@
 //! Reference data embedded in the binary: terminology, diagnoses, treatments, nations and names.
 //!
 //! Every table is a CSV file under `data/` with its sources in its header comments. The tables
-//! are parsed once, on first use, and checked against each other (every code must be in the
-//! terminology table); a broken table is a build defect caught by the tests, so loading panics
+//! are parsed once, on first use, and checked against each other: every code must be in the
+//! terminology table. A broken table is a build defect that the tests catch, so loading panics
 //! with the file and row rather than returning an error to the user.
 
 mod names;

@@ -37,7 +37,7 @@ pub struct FieldError {
     pub path: String,
     /// The rejected value, rendered as JSON (or `missing`).
     pub value: String,
-    /// What would be accepted instead.
+    /// Description of the accepted values.
     pub expected: String,
 }
 
@@ -164,7 +164,7 @@ pub struct Front {
 /// One facility of the evacuation chain and its per-facility settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Facility {
-    /// Which role this facility plays.
+    /// Role this facility plays.
     pub role: Role,
     /// Human-readable name.
     pub name: String,
@@ -221,7 +221,7 @@ impl WarfareType {
     }
 }
 
-/// How hard the fighting is.
+/// Intensity of the fighting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
@@ -232,7 +232,7 @@ pub enum Intensity {
     Extreme,
 }
 
-/// How the casualty rate develops over the operation.
+/// Development of the casualty rate over the operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
