@@ -359,7 +359,7 @@ pub struct ParameterError {
     pub key: String,
     /// The rejected value.
     pub value: String,
-    /// What would be accepted.
+    /// Description of the accepted values.
     pub expected: String,
 }
 

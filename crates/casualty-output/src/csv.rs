@@ -7,8 +7,8 @@
 //! them as text instead of running them as formulas. Only free-text columns get this, because
 //! codes, numbers and timestamps never start that way.
 //!
-//! Quoting is written by hand rather than through the `csv` crate's writer because that writer
-//! owns an 8 KiB buffer and is built per output; encoding here happens per patient into shared
+//! Quoting is written by hand rather than through the `csv` crate's writer, because that writer
+//! owns an 8 KiB buffer and is built per output. Encoding here happens per patient into shared
 //! chunk buffers on many threads. The `csv` crate reads the files back in the tests.
 
 use std::io::Write;

@@ -2,8 +2,8 @@
 //!
 //! Each format is one file of this crate: [`json`], [`ndjson`], [`csv`] and [`xml`]. A format
 //! encodes one patient at a time into byte buffers, one per file it writes. [`run`] generates
-//! chunks of patients on a thread pool, encodes them there into every requested format, and
-//! writes the buffers in index order, so output bytes do not depend on the thread count and
+//! chunks of patients on a thread pool and encodes them there into every requested format. It
+//! writes the buffers in index order, so output bytes do not depend on the thread count, and
 //! memory stays bounded by a few chunks whatever the count.
 
 pub mod csv;
@@ -122,7 +122,7 @@ pub enum OutputError {
     /// Encoding a record failed (a defect: records always serialize).
     #[error("failed to encode a record")]
     Encode(#[from] serde_json::Error),
-    /// The output path holds something other than a regular file.
+    /// The output path is something other than a regular file.
     #[error("{path} exists and is not a regular file (a folder, device, pipe or symbolic link); choose a file path, or - for standard output")]
     NotRegularFile {
         /// The path.

@@ -5,7 +5,7 @@ use casualty_core::scenario::Scenario;
 use casualty_core::time::Timestamp;
 use serde::Serialize;
 
-/// Which part of a sharded run a file holds.
+/// Part of a sharded run that a file contains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Shard {
     /// Shard number, from 0.

@@ -233,10 +233,7 @@ pub fn write_file(
     if format == Format::Ndjson {
         check_replaceable(&sidecar_path(path))?;
     }
-    let directory = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
+    let directory = parent_folder(path);
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
     let temporary = tempfile::Builder::new().prefix(&format!(".{file_name}.")).suffix(".partial").tempfile_in(&directory).map_err(io_error)?;
     let writer = std::io::BufWriter::with_capacity(1 << 20, temporary.as_file().try_clone().map_err(io_error)?);
@@ -265,8 +262,16 @@ pub fn write_file(
     Ok((summary, bytes))
 }
 
-/// Rejects an output path that holds something other than a regular file (a folder, device, pipe
-/// or symbolic link), because renaming over it would replace it rather than write to it.
+/// The folder that contains `path`, where its temporary file or folder is built.
+fn parent_folder(path: &Path) -> std::path::PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
+/// Rejects an output path that is not a regular file (a folder, device, pipe or symbolic link).
+/// Renaming over it would replace it rather than write to it.
 fn check_replaceable(path: &Path) -> Result<(), OutputError> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if !meta.file_type().is_file() => Err(OutputError::NotRegularFile { path: path.display().to_string() }),
@@ -320,10 +325,7 @@ pub fn write_folder(
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => return Err(io_error(error)),
     }
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
+    let parent = parent_folder(path);
     let folder_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
     let temporary = tempfile::Builder::new().prefix(&format!(".{folder_name}.")).suffix(".partial").tempdir_in(&parent).map_err(io_error)?;
 

@@ -2,7 +2,7 @@
 //! medications and vital signs along the way.
 //!
 //! Times are hours since injury until the record is built. A casualty destined to die has a
-//! time of death drawn from the cause that kills first; where that time falls on the course
+//! time of death drawn from the cause that kills first. Where that time falls on the course
 //! decides between killed in action (before the first treatment facility) and died of wounds.
 //! Nothing is recorded after death, and the final status always matches the last event.
 
@@ -194,7 +194,7 @@ pub(crate) fn run<'g>(
 }
 
 /// Applies a facility's `kia_rate`: the casualty dies within `[start, end)` with probability
-/// `rate`, whatever the model decided for that stretch. A death the model placed after `end` stands.
+/// `rate`, whatever the model decided for that stretch. A death the model placed after `end` is kept.
 fn override_death(model_death: Option<f64>, rate: f64, draw: f64, start: f64, end: f64, position: f64) -> Option<f64> {
     if draw < rate {
         return Some(start + position * (end - start));

@@ -1,7 +1,7 @@
 //! A small reader over `serde_json::Value` that tracks field paths and collects errors.
 //!
 //! Hand-written because serde's derive reports one error at a time and cannot tell a client
-//! which replacement to use for a legacy key; this reader reports every problem with its path.
+//! which replacement to use for a legacy key. This reader reports every problem with its path.
 
 use serde_json::{Map, Value};
 
