@@ -7,14 +7,18 @@
 //! memory stays bounded by a few chunks whatever the count.
 
 pub mod csv;
+pub mod fhir;
 pub mod json;
 pub mod metadata;
 pub mod ndjson;
 pub mod run;
+pub mod sink;
+pub mod xlsx;
 pub mod xml;
 
 pub use metadata::Metadata;
 pub use run::{write_file, write_folder, write_patients, write_targets, Progress, RunOptions, Target};
+pub use sink::Sink;
 
 use casualty_core::record::Patient;
 
@@ -31,11 +35,17 @@ pub enum Format {
     /// One XML 1.0 document, `patients.xml`: the metadata as attributes of the root element
     /// `<casualties>`, then one `<patient>` element per patient (schema `docs/casualties.xsd`).
     Xml,
+    /// Office Open XML workbook, `patients.xlsx`: sheets `patients`, `events` (continued in
+    /// `events_2`, ... past the row limit of a sheet) and `metadata`.
+    Xlsx,
+    /// HL7 FHIR R4: `patients.fhir.ndjson` with one Bundle per patient per line, and the same
+    /// resources in the FHIR Bulk Data layout, `fhir/<ResourceType>.ndjson`.
+    Fhir,
 }
 
 impl Format {
     /// Every format, in the order their files are listed.
-    pub const ALL: [Format; 4] = [Format::Json, Format::Ndjson, Format::Csv, Format::Xml];
+    pub const ALL: [Format; 6] = [Format::Json, Format::Ndjson, Format::Csv, Format::Xml, Format::Xlsx, Format::Fhir];
 
     /// The name used on the command line and in metadata.
     pub fn as_str(self) -> &'static str {
@@ -44,6 +54,8 @@ impl Format {
             Format::Ndjson => "ndjson",
             Format::Csv => "csv",
             Format::Xml => "xml",
+            Format::Xlsx => "xlsx",
+            Format::Fhir => "fhir",
         }
     }
 
@@ -57,7 +69,9 @@ impl Format {
             "ndjson" | "jsonl" => Ok(Format::Ndjson),
             "csv" => Ok(Format::Csv),
             "xml" => Ok(Format::Xml),
-            other => Err(format!("unknown format `{other}`; accepted: json, ndjson, csv, xml")),
+            "xlsx" => Ok(Format::Xlsx),
+            "fhir" => Ok(Format::Fhir),
+            other => Err(format!("unknown format `{other}`; accepted: {}", ACCEPTED_FORMATS)),
         }
     }
 
@@ -68,7 +82,7 @@ impl Format {
     pub fn parse_list(list: &str) -> Result<Vec<Format>, String> {
         let mut formats = list.split(',').filter(|s| !s.trim().is_empty()).map(Format::parse).collect::<Result<Vec<_>, _>>()?;
         if formats.is_empty() {
-            return Err("no format given; accepted: json, ndjson, csv, xml, or several separated by commas".into());
+            return Err(format!("no format given; accepted: {ACCEPTED_FORMATS}, or several separated by commas"));
         }
         formats.sort();
         formats.dedup();
@@ -82,12 +96,17 @@ impl Format {
             Format::Ndjson => &["patients.ndjson"],
             Format::Csv => &["patients.csv", "events.csv"],
             Format::Xml => &["patients.xml"],
+            Format::Xlsx => &["patients.xlsx"],
+            Format::Fhir => fhir::FILE_NAMES,
         }
     }
 }
 
+/// Format names for error messages.
+const ACCEPTED_FORMATS: &str = "json, ndjson, csv, xml, xlsx, fhir";
+
 /// Encodes patients into bytes for one format, one buffer per file of the format.
-pub trait Encoder: Sync {
+pub trait Encoder: Send + Sync {
     /// Writes what comes before the first patient in file `file`.
     fn begin(&self, file: usize, out: &mut Vec<u8>, metadata: &Metadata) -> Result<(), serde_json::Error>;
     /// Appends one patient to the format's buffers (`outs[i]` is file `i`); `first` is true for
@@ -97,13 +116,15 @@ pub trait Encoder: Sync {
     fn end(&self, file: usize, out: &mut Vec<u8>, metadata: &Metadata) -> Result<(), serde_json::Error>;
 }
 
-/// The encoder of a format.
-pub fn encoder(format: Format) -> &'static dyn Encoder {
+/// The encoder of a format, for an output described by `metadata`.
+pub fn encoder(format: Format, metadata: &Metadata) -> Box<dyn Encoder> {
     match format {
-        Format::Json => &json::JsonEncoder,
-        Format::Ndjson => &ndjson::NdjsonEncoder,
-        Format::Csv => &csv::CsvEncoder,
-        Format::Xml => &xml::XmlEncoder,
+        Format::Json => Box::new(json::JsonEncoder),
+        Format::Ndjson => Box::new(ndjson::NdjsonEncoder),
+        Format::Csv => Box::new(csv::CsvEncoder),
+        Format::Xml => Box::new(xml::XmlEncoder),
+        Format::Xlsx => Box::new(xlsx::XlsxEncoder),
+        Format::Fhir => Box::new(fhir::FhirEncoder::new(metadata)),
     }
 }
 

@@ -15,7 +15,7 @@ use casualty_core::engine::Generator;
 use casualty_core::summary::Summary;
 use rayon::prelude::*;
 
-use crate::{encoder, Format, Metadata, OutputError};
+use crate::{encoder, Format, Metadata, OutputError, Sink};
 
 
 /// How to run a generation.
@@ -48,7 +48,7 @@ pub struct Target<'w> {
     /// Metadata of the format's output.
     pub metadata: Metadata,
     /// One writer per file of the format, in [`Format::file_names`] order.
-    pub writers: Vec<Box<dyn Write + Send + 'w>>,
+    pub writers: Vec<Box<dyn Sink + 'w>>,
     /// Name of each writer for error messages.
     pub names: Vec<String>,
 }
@@ -59,7 +59,7 @@ pub struct Target<'w> {
 /// # Errors
 /// Write failures, or [`OutputError::Interrupted`] when `cancel` is set.
 #[allow(clippy::too_many_arguments)]
-pub fn write_patients<W: Write + Send>(
+pub fn write_patients<W: Sink>(
     generator: &Generator<'_>,
     format: Format,
     metadata: &Metadata,
@@ -94,25 +94,24 @@ pub fn write_targets<'w>(
     let total = range.end - range.start;
 
     // Each target owns a run of consecutive buffer slots, one per file.
-    let encoders: Vec<(&'static dyn crate::Encoder, std::ops::Range<usize>)> = {
+    let encoders: Vec<(Box<dyn crate::Encoder>, std::ops::Range<usize>)> = {
         let mut next = 0;
         targets
             .iter()
             .map(|t| {
                 let files = t.format.file_names().len();
                 next += files;
-                (encoder(t.format), next - files..next)
+                (encoder(t.format, &t.metadata), next - files..next)
             })
             .collect()
     };
     let slots = encoders.last().map_or(0, |(_, r)| r.end);
 
-    let mut writers: Vec<Box<dyn Write + Send + 'w>> = Vec::with_capacity(slots);
+    let mut writers: Vec<Box<dyn Sink + 'w>> = Vec::with_capacity(slots);
     let mut names: Vec<String> = Vec::with_capacity(slots);
     let mut heads: Vec<Vec<u8>> = Vec::with_capacity(slots);
     let mut tails: Vec<Vec<u8>> = Vec::with_capacity(slots);
-    for target in targets {
-        let encoder = encoder(target.format);
+    for (target, (encoder, _)) in targets.into_iter().zip(&encoders) {
         for file in 0..target.format.file_names().len() {
             let mut head = Vec::new();
             encoder.begin(file, &mut head, &target.metadata)?;
@@ -135,7 +134,7 @@ pub fn write_targets<'w>(
     std::thread::scope(|scope| -> Result<(Summary, Vec<u64>), OutputError> {
         let (sender, receiver) = mpsc::sync_channel::<Vec<(Vec<Vec<u8>>, Summary)>>(1);
         let names = &names;
-        let writer = scope.spawn(move || -> Result<(Summary, Vec<u64>, Vec<Box<dyn Write + Send + 'w>>), OutputError> {
+        let writer = scope.spawn(move || -> Result<(Summary, Vec<u64>), OutputError> {
             let io_error = |slot: usize| move |source| OutputError::Io { path: names[slot].clone(), source };
             let mut summary = Summary::default();
             let mut bytes = vec![0u64; writers.len()];
@@ -153,12 +152,12 @@ pub fn write_targets<'w>(
                 }
                 progress.written(summary.total);
             }
-            for (slot, tail) in tails.iter().enumerate() {
-                writers[slot].write_all(tail).map_err(io_error(slot))?;
-                writers[slot].flush().map_err(io_error(slot))?;
+            for (slot, (tail, mut writer)) in tails.iter().zip(writers).enumerate() {
+                writer.write_all(tail).map_err(io_error(slot))?;
+                writer.finish().map_err(io_error(slot))?;
                 bytes[slot] += tail.len() as u64;
             }
-            Ok((summary, bytes, writers))
+            Ok((summary, bytes))
         });
 
         let mut failure = None;
@@ -201,14 +200,13 @@ pub fn write_targets<'w>(
         drop(sender);
         let written = writer.join().expect("the writer thread does not panic");
         if let Some(OutputError::Interrupted { total, .. }) = failure {
-            let written = written.as_ref().map_or(0, |(summary, _, _)| summary.total);
+            let written = written.as_ref().map_or(0, |(summary, _)| summary.total);
             return Err(OutputError::Interrupted { written, total });
         }
         if let Some(error) = failure {
             return Err(error);
         }
-        let (summary, bytes, _writers) = written?;
-        Ok((summary, bytes))
+        written
     })
 }
 
@@ -332,10 +330,13 @@ pub fn write_folder(
     let mut targets = Vec::new();
     let mut files = Vec::new();
     for &format in formats {
-        let mut writers: Vec<Box<dyn Write + Send>> = Vec::new();
+        let mut writers: Vec<Box<dyn Sink>> = Vec::new();
         let mut names = Vec::new();
         for name in format.file_names() {
             let file_path = temporary.path().join(name);
+            if let Some(folder) = file_path.parent() {
+                std::fs::create_dir_all(folder).map_err(io_error)?;
+            }
             let file = std::fs::File::create(&file_path).map_err(|source| OutputError::Io { path: path.join(name).display().to_string(), source })?;
             files.push((file.try_clone().map_err(io_error)?, path.join(name)));
             writers.push(Box::new(std::io::BufWriter::with_capacity(1 << 20, file)));
