@@ -14,48 +14,12 @@
 use std::io::Write;
 
 use casualty_core::record::Patient;
+use casualty_core::time::Timestamp;
 
+use crate::table::{self, Cells};
 use crate::{Encoder, Metadata};
 
-/// Columns of `patients.csv`.
-pub const PATIENT_COLUMNS: [&str; 33] = [
-    "id",
-    "sequence",
-    "given_name",
-    "family_name",
-    "given_name_latin",
-    "family_name_latin",
-    "nationality",
-    "gender",
-    "age",
-    "date_of_birth",
-    "branch",
-    "rank",
-    "rank_title",
-    "unit",
-    "service_number",
-    "blood_group",
-    "front",
-    "injury_type",
-    "mechanism",
-    "event_id",
-    "mass_casualty",
-    "primary_diagnosis_code",
-    "primary_diagnosis",
-    "body_region",
-    "ais",
-    "iss",
-    "niss",
-    "triage_category",
-    "injury_timestamp",
-    "last_facility",
-    "final_status",
-    "outcome_timestamp",
-    "diagnosis_count",
-];
-
-/// Columns of `events.csv`.
-pub const EVENT_COLUMNS: [&str; 6] = ["patient_id", "sequence", "event_type", "facility", "timestamp", "hours_since_injury"];
+pub use crate::table::{EVENT_COLUMNS, PATIENT_COLUMNS};
 
 /// Encoder of the CSV format.
 pub struct CsvEncoder;
@@ -70,78 +34,14 @@ impl Encoder for CsvEncoder {
 
     fn encode(&self, outs: &mut [Vec<u8>], patient: &Patient<'_>, _first: bool) -> Result<(), serde_json::Error> {
         let (patients, events) = outs.split_at_mut(1);
-        let row = &mut patients[0];
         let id = patient.id.hyphenated().to_string();
-        let primary = patient.injuries.first();
-        let blood = format!("{}{}", patient.blood_group.abo, if patient.blood_group.rh == "positive" { "+" } else { "-" });
-        let mut cells = Row::new(row);
-        cells.plain(&id);
-        cells.number(patient.sequence);
-        cells.text(patient.name.given);
-        cells.text(patient.name.family);
-        cells.text(patient.name.given_latin.unwrap_or(""));
-        cells.text(patient.name.family_latin.unwrap_or(""));
-        cells.plain(patient.nationality);
-        cells.plain(patient.gender);
-        cells.number(patient.age);
-        cells.plain(&patient.date_of_birth);
-        cells.plain(patient.service.branch);
-        cells.plain(patient.service.rank);
-        cells.text(patient.service.rank_title);
-        cells.text(&patient.service.unit);
-        cells.text(&patient.service.service_number);
-        cells.plain(&blood);
-        cells.text(patient.front);
-        cells.plain(patient.injury_type.as_str());
-        cells.plain(patient.mechanism.id);
-        cells.text(patient.event_id.as_deref().unwrap_or(""));
-        cells.plain(if patient.mass_casualty { "true" } else { "false" });
-        cells.plain(primary.map_or("", |i| i.code));
-        cells.text(primary.map_or("", |i| i.display));
-        cells.plain(primary.map_or("", |i| i.body_region));
-        cells.number(primary.map_or(0, |i| i.ais));
-        cells.number(patient.iss);
-        cells.number(patient.niss);
-        cells.plain(patient.triage_category.as_str());
-        cells.plain(&patient.injury_timestamp.to_string());
-        cells.plain(patient.last_facility.as_str());
-        cells.plain(patient.final_status.as_str());
-        cells.plain(&patient.outcome_timestamp.to_string());
-        cells.number(patient.injuries.len());
-        cells.end();
-
-        let out = &mut events[0];
-        for event in &patient.movement_timeline {
-            let mut cells = Row::new(out);
-            cells.plain(&id);
-            cells.number(patient.sequence);
-            cells.plain(event_type_name(event));
-            cells.plain(event.facility.as_str());
-            cells.plain(&event.timestamp.to_string());
-            cells.float(event.hours_since_injury);
-            cells.end();
-        }
+        table::patient_row(&mut Row::new(&mut patients[0]), patient, &id);
+        table::event_rows(&mut Row::new(&mut events[0]), patient, &id);
         Ok(())
     }
 
     fn end(&self, _file: usize, _out: &mut Vec<u8>, _metadata: &Metadata) -> Result<(), serde_json::Error> {
         Ok(())
-    }
-}
-
-/// Returns the record spelling of an event type.
-pub(crate) fn event_type_name(event: &casualty_core::record::TimelineEvent) -> &'static str {
-    use casualty_core::record::EventType;
-    match event.event_type {
-        EventType::Injury => "injury",
-        EventType::EvacuationStart => "evacuation_start",
-        EventType::Arrival => "arrival",
-        EventType::TransitStart => "transit_start",
-        EventType::Kia => "kia",
-        EventType::Dow => "dow",
-        EventType::DnbiDeath => "dnbi_death",
-        EventType::Rtd => "rtd",
-        EventType::RemainsRole4 => "remains_role4",
     }
 }
 
@@ -162,14 +62,17 @@ impl<'a> Row<'a> {
         }
         self.first = false;
     }
+}
 
-    /// A value that is never free text (a code, id, enum or timestamp): quoted if needed.
+impl Cells for Row<'_> {
+    /// Quoted if needed, never neutralised: codes, ids and timestamps never start with a
+    /// formula character.
     fn plain(&mut self, value: &str) {
         self.separate();
         quote(self.out, value);
     }
 
-    /// Free text: neutralised against formula injection, then quoted if needed.
+    /// Neutralised against formula injection, then quoted if needed.
     fn text(&mut self, value: &str) {
         self.separate();
         if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
@@ -182,7 +85,7 @@ impl<'a> Row<'a> {
         }
     }
 
-    fn number(&mut self, value: impl itoa::Integer) {
+    fn integer(&mut self, value: u64) {
         self.separate();
         let mut buffer = itoa::Buffer::new();
         self.out.extend_from_slice(buffer.format(value).as_bytes());
@@ -194,8 +97,18 @@ impl<'a> Row<'a> {
         let _ = write!(self.out, "{}", serde_json::Number::from_f64(value).map_or_else(|| "0".to_string(), |n| n.to_string()));
     }
 
-    fn end(self) {
+    fn time(&mut self, value: Timestamp) {
+        self.plain(&value.to_string());
+    }
+
+    fn boolean(&mut self, value: bool) {
+        self.plain(if value { "true" } else { "false" });
+    }
+
+    /// Ends the row with CRLF and starts the next one.
+    fn end(&mut self) {
         self.out.extend_from_slice(b"\r\n");
+        self.first = true;
     }
 }
 

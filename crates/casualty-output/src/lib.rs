@@ -13,6 +13,7 @@ pub mod metadata;
 pub mod ndjson;
 pub mod run;
 pub mod sink;
+mod table;
 pub mod xlsx;
 pub mod xml;
 

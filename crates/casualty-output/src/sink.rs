@@ -28,6 +28,13 @@ impl Sink for Vec<u8> {
     }
 }
 
+/// A borrowed writer is flushed but not closed, because its owner closes it.
+impl<W: Write + Send + ?Sized> Sink for &mut W {
+    fn finish(self: Box<Self>) -> io::Result<()> {
+        (*self).flush()
+    }
+}
+
 impl<S: Sink + ?Sized> Sink for Box<S> {
     fn finish(self: Box<Self>) -> io::Result<()> {
         (*self).finish()

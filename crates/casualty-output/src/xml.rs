@@ -136,7 +136,7 @@ fn write_patient(out: &mut Vec<u8>, patient: &Patient<'_>) {
     open(out, "movement_timeline");
     for event in &patient.movement_timeline {
         open(out, "event");
-        text(out, "event_type", crate::csv::event_type_name(event));
+        text(out, "event_type", crate::table::event_type_name(event));
         text(out, "facility", event.facility.as_str());
         timestamp(out, "timestamp", event.timestamp);
         decimal(out, "hours_since_injury", event.hours_since_injury);
