@@ -3,6 +3,8 @@
 //! Exit codes: 0 on success, 1 when the run fails (for example a write error), 2 for bad input
 //! (an invalid scenario or command line), 130 when interrupted.
 
+mod decrypt;
+mod password;
 mod progress;
 
 use std::io::{IsTerminal, Write};
@@ -17,7 +19,7 @@ use casualty_core::engine::Generator;
 use casualty_core::scenario::{parse_request, CommandLineOverrides, InputFormat, Request, ScenarioError};
 use casualty_core::summary::Summary;
 use casualty_output::metadata::Shard;
-use casualty_output::{Format, Metadata, OutputError, RunOptions};
+use casualty_output::{Compression, Format, Metadata, OutputError, Packaging, RunOptions};
 use clap::{Parser, Subcommand};
 
 /// Generate synthetic military medical casualties for NATO medical exercises.
@@ -37,6 +39,8 @@ enum Command {
         /// Scenario or request body, JSON (or YAML with a .yaml or .yml extension).
         file: PathBuf,
     },
+    /// Decrypt an encrypted output file (AES-256-GCM, password-based) into a new file.
+    Decrypt(decrypt::DecryptArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -68,15 +72,28 @@ struct GenerateArgs {
     /// folder --output, which must not exist or be empty.
     #[arg(long, default_value = "json", value_parser = parse_formats)]
     format: Formats,
-    /// Output file or folder, or - for standard output (json, ndjson or xml only).
+    /// Output file or folder, or - for standard output (json, ndjson, xml or xlsx).
     #[arg(long, value_name = "PATH")]
     output: String,
+    /// Compress each output file while it is written: gzip. File names in a folder gain `.gz`.
+    #[arg(long, value_name = "METHOD", value_parser = parse_compression)]
+    compress: Option<Compression>,
+    /// Write every output file, and metadata.json, into one ZIP archive at --output (deflate).
+    #[arg(long, conflicts_with = "compress")]
+    zip: bool,
     /// Print no progress bar and no summary.
     #[arg(long)]
     quiet: bool,
     /// Print run statistics (patients, seconds, bytes, peak memory) as one JSON line on stderr.
     #[arg(long)]
     stats: bool,
+}
+
+fn parse_compression(name: &str) -> Result<Compression, String> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "gzip" | "gz" => Ok(Compression::Gzip),
+        other => Err(format!("unknown compression `{other}`; accepted: gzip")),
+    }
 }
 
 /// The formats of `--format`, sorted and without repeats.
@@ -103,6 +120,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => generate(args),
         Command::Validate { file } => validate(&file),
+        Command::Decrypt(args) => decrypt::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -194,8 +212,11 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     let formats = args.format.0.clone();
     let shard_info = shard.map(|(index, total)| Shard { index, total });
     let metadata_of = |format: Format| Metadata::new(scenario, format, range.clone(), shard_info);
-    let single_file = formats.len() == 1 && formats[0].file_names().len() == 1;
-    if !single_file && args.output == "-" {
+    let single_file = formats.len() == 1 && formats[0].file_names().len() == 1 && !args.zip;
+    if args.zip && args.output == "-" {
+        return Err(Failure::Input(anyhow::anyhow!("--output: invalid value -: --zip writes an archive file, so --output must be a file path")));
+    }
+    if !single_file && !args.zip && args.output == "-" {
         let names: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
         return Err(Failure::Input(anyhow::anyhow!(
             "--output: invalid value -: the formats {} write several files, so --output must be a folder",
@@ -203,7 +224,7 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
         )));
     }
     let generator = Generator::new(scenario);
-    let options = RunOptions { threads: args.threads, chunk_size: 512, range: range.clone() };
+    let options = RunOptions::new(args.threads, range.clone());
 
     let cancel = Arc::new(AtomicBool::new(false));
     {
@@ -218,17 +239,23 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar = progress::Bar::new(range.end - range.start, show_progress);
     let started = Instant::now();
-    let result = if !single_file {
-        casualty_output::write_folder(&generator, &formats, &metadata_of, Path::new(&args.output), &options, &mut |n| bar.set(n), &cancel)
+    let packaging = Packaging { compression: args.compress, encryption: None };
+    let result = if args.zip {
+        casualty_output::write_zip_file(&generator, &formats, &metadata_of, Path::new(&args.output), &options, &packaging, &mut |n| bar.set(n), &cancel)
+    } else if !single_file {
+        casualty_output::write_folder(&generator, &formats, &metadata_of, Path::new(&args.output), &options, &packaging, &mut |n| bar.set(n), &cancel)
     } else if args.output == "-" {
         if formats[0] == Format::Ndjson {
             eprintln!("casualty: note: NDJSON to standard output has no metadata sidecar; use --output PATH to get one");
         }
         let stdout = std::io::stdout();
         let out = std::io::BufWriter::with_capacity(1 << 20, stdout);
-        casualty_output::write_patients(&generator, formats[0], &metadata_of(formats[0]), out, "standard output", &options, &mut |n| bar.set(n), &cancel)
+        match packaging.wrap(Box::new(out)) {
+            Ok(out) => casualty_output::write_patients(&generator, formats[0], &metadata_of(formats[0]), out, "standard output", &options, &mut |n| bar.set(n), &cancel),
+            Err(source) => Err(OutputError::Io { path: "standard output".into(), source }),
+        }
     } else {
-        casualty_output::write_file(&generator, formats[0], &metadata_of(formats[0]), Path::new(&args.output), &options, &mut |n| bar.set(n), &cancel)
+        casualty_output::write_file(&generator, formats[0], &metadata_of(formats[0]), Path::new(&args.output), &options, &packaging, &mut |n| bar.set(n), &cancel)
     };
     bar.finish();
     let (summary, bytes) = match result {

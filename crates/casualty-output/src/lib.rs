@@ -7,10 +7,13 @@
 //! memory stays bounded by a few chunks whatever the count.
 
 pub mod csv;
+pub mod destination;
+pub mod encryption;
 pub mod fhir;
 pub mod json;
 pub mod metadata;
 pub mod ndjson;
+pub mod package;
 pub mod run;
 pub mod sink;
 mod table;
@@ -18,7 +21,9 @@ pub mod xlsx;
 pub mod xml;
 
 pub use metadata::Metadata;
-pub use run::{write_file, write_folder, write_patients, write_targets, Progress, RunOptions, Target};
+pub use destination::{write_file, write_folder, write_zip_file};
+pub use package::{Compression, Encryption, Packaging};
+pub use run::{write_patients, write_targets, Progress, RunOptions, Target};
 pub use sink::Sink;
 
 use casualty_core::record::Patient;

@@ -7,7 +7,6 @@
 
 use std::io::Write;
 use std::ops::Range;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
@@ -15,6 +14,7 @@ use casualty_core::engine::Generator;
 use casualty_core::summary::Summary;
 use rayon::prelude::*;
 
+use crate::xlsx::XlsxSinkBuilder;
 use crate::{encoder, Format, Metadata, OutputError, Sink};
 
 
@@ -27,6 +27,15 @@ pub struct RunOptions {
     pub chunk_size: u64,
     /// Patient indexes to write.
     pub range: Range<u64>,
+    /// Settings of XLSX workbooks.
+    pub xlsx: XlsxSinkBuilder,
+}
+
+impl RunOptions {
+    /// Options for the patients `range` on `threads` threads, with 512 patients per chunk.
+    pub fn new(threads: usize, range: Range<u64>) -> RunOptions {
+        RunOptions { threads, chunk_size: 512, range, xlsx: XlsxSinkBuilder::default() }
+    }
 }
 
 /// Receives progress: patients written so far.
@@ -120,7 +129,14 @@ pub fn write_targets<'w>(
             encoder.end(file, &mut tail, &target.metadata)?;
             tails.push(tail);
         }
-        writers.extend(target.writers);
+        let mut target_writers = target.writers;
+        if target.format == Format::Xlsx {
+            // The workbook sink turns the encoder's cell stream into worksheets.
+            let destination = target_writers.remove(0);
+            let workbook = options.xlsx.clone().build(destination, &target.metadata).map_err(|source| OutputError::Io { path: target.names[0].clone(), source })?;
+            target_writers.insert(0, Box::new(workbook));
+        }
+        writers.extend(target_writers);
         names.extend(target.names);
     }
     assert_eq!(writers.len(), slots, "one writer per file of each format");
@@ -208,163 +224,4 @@ pub fn write_targets<'w>(
         }
         written
     })
-}
-
-/// Writes a run to `path` atomically: into a temporary file beside it, renamed over `path` only
-/// when everything is written and synced. For NDJSON the sidecar `<path>.meta.json` is written the
-/// same way, after the data.
-///
-/// # Errors
-/// As [`write_patients`]; on any error the temporary file is removed and `path` is untouched.
-pub fn write_file(
-    generator: &Generator<'_>,
-    format: Format,
-    metadata: &Metadata,
-    path: &Path,
-    options: &RunOptions,
-    progress: &mut dyn Progress,
-    cancel: &AtomicBool,
-) -> Result<(Summary, u64), OutputError> {
-    let display = path.display().to_string();
-    let io_error = |source| OutputError::Io { path: display.clone(), source };
-    check_replaceable(path)?;
-    if format == Format::Ndjson {
-        check_replaceable(&sidecar_path(path))?;
-    }
-    let directory = parent_folder(path);
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
-    let temporary = tempfile::Builder::new().prefix(&format!(".{file_name}.")).suffix(".partial").tempfile_in(&directory).map_err(io_error)?;
-    let writer = std::io::BufWriter::with_capacity(1 << 20, temporary.as_file().try_clone().map_err(io_error)?);
-    let (summary, bytes) = write_patients(generator, format, metadata, writer, &display, options, progress, cancel)?;
-    temporary.as_file().sync_all().map_err(io_error)?;
-
-    // Both files are complete on disk before either is renamed, and the data goes first, so a
-    // sidecar never describes a file that is not there.
-    let sidecar = if format == Format::Ndjson {
-        let sidecar = sidecar_path(path);
-        let sidecar_display = sidecar.display().to_string();
-        let sidecar_error = |source| OutputError::Io { path: sidecar_display.clone(), source };
-        let mut meta = tempfile::Builder::new().prefix(".meta.").suffix(".partial").tempfile_in(&directory).map_err(sidecar_error)?;
-        let mut text = serde_json::to_vec_pretty(metadata)?;
-        text.push(b'\n');
-        meta.write_all(&text).map_err(sidecar_error)?;
-        meta.as_file().sync_all().map_err(sidecar_error)?;
-        Some((meta, sidecar, sidecar_display))
-    } else {
-        None
-    };
-    publish(temporary, path).map_err(io_error)?;
-    if let Some((meta, sidecar, sidecar_display)) = sidecar {
-        publish(meta, &sidecar).map_err(|source| OutputError::Io { path: sidecar_display, source })?;
-    }
-    Ok((summary, bytes))
-}
-
-/// The folder that contains `path`, where its temporary file or folder is built.
-fn parent_folder(path: &Path) -> std::path::PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    }
-}
-
-/// Rejects an output path that is not a regular file (a folder, device, pipe or symbolic link).
-/// Renaming over it would replace it rather than write to it.
-fn check_replaceable(path: &Path) -> Result<(), OutputError> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if !meta.file_type().is_file() => Err(OutputError::NotRegularFile { path: path.display().to_string() }),
-        _ => Ok(()),
-    }
-}
-
-/// Renames a finished temporary file to its final path, readable by others as an ordinary output
-/// file is (temporary files are created readable by their owner only).
-fn publish(temporary: tempfile::NamedTempFile, path: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temporary.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    temporary.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
-/// The metadata sidecar of an NDJSON file: `<path>.meta.json`.
-pub fn sidecar_path(path: &Path) -> std::path::PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".meta.json");
-    std::path::PathBuf::from(name)
-}
-
-/// Writes a run in several formats into the folder `path`: each format's files (see
-/// [`Format::file_names`]) and `metadata.json`. The folder is built under a temporary name beside
-/// `path` and renamed when complete, so a failed or interrupted run leaves nothing at `path`.
-/// `path` must not exist or be an empty folder, so existing data is never overwritten.
-///
-/// # Errors
-/// [`OutputError::FolderNotEmpty`], write failures, or [`OutputError::Interrupted`].
-pub fn write_folder(
-    generator: &Generator<'_>,
-    formats: &[Format],
-    metadata_of: &dyn Fn(Format) -> Metadata,
-    path: &Path,
-    options: &RunOptions,
-    progress: &mut dyn Progress,
-    cancel: &AtomicBool,
-) -> Result<(Summary, u64), OutputError> {
-    let display = path.display().to_string();
-    let io_error = |source| OutputError::Io { path: display.clone(), source };
-    match std::fs::read_dir(path) {
-        Ok(mut entries) => {
-            if entries.next().is_some() {
-                return Err(OutputError::FolderNotEmpty { path: display });
-            }
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => return Err(io_error(error)),
-    }
-    let parent = parent_folder(path);
-    let folder_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
-    let temporary = tempfile::Builder::new().prefix(&format!(".{folder_name}.")).suffix(".partial").tempdir_in(&parent).map_err(io_error)?;
-
-    let mut targets = Vec::new();
-    let mut files = Vec::new();
-    for &format in formats {
-        let mut writers: Vec<Box<dyn Sink>> = Vec::new();
-        let mut names = Vec::new();
-        for name in format.file_names() {
-            let file_path = temporary.path().join(name);
-            if let Some(folder) = file_path.parent() {
-                std::fs::create_dir_all(folder).map_err(io_error)?;
-            }
-            let file = std::fs::File::create(&file_path).map_err(|source| OutputError::Io { path: path.join(name).display().to_string(), source })?;
-            files.push((file.try_clone().map_err(io_error)?, path.join(name)));
-            writers.push(Box::new(std::io::BufWriter::with_capacity(1 << 20, file)));
-            names.push(path.join(name).display().to_string());
-        }
-        targets.push(Target { format, metadata: metadata_of(format), writers, names });
-    }
-    let (summary, bytes) = write_targets(generator, targets, options, progress, cancel)?;
-    for (file, name) in &files {
-        file.sync_all().map_err(|source| OutputError::Io { path: name.display().to_string(), source })?;
-    }
-
-    // One metadata file for the folder; its `format` lists every format written.
-    let mut metadata = serde_json::to_value(metadata_of(formats[0]))?;
-    metadata["format"] = serde_json::Value::String(formats.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","));
-    let mut text = serde_json::to_vec_pretty(&metadata)?;
-    text.push(b'\n');
-    std::fs::write(temporary.path().join("metadata.json"), &text).map_err(io_error)?;
-
-    let built = temporary.keep();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&built, std::fs::Permissions::from_mode(0o755)).map_err(io_error)?;
-    }
-    if let Err(error) = std::fs::rename(&built, path) {
-        let _ = std::fs::remove_dir_all(&built);
-        return Err(io_error(error));
-    }
-    Ok((summary, bytes.iter().sum::<u64>() + text.len() as u64))
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::AtomicBool;
 use casualty_core::engine::Generator;
 use casualty_core::scenario::{parse_scenario_value, CommandLineOverrides, Scenario};
 use casualty_output::metadata::Shard;
-use casualty_output::run::sidecar_path;
-use casualty_output::{write_file, write_patients, Format, Metadata, OutputError, RunOptions};
+use casualty_output::destination::sidecar_path;
+use casualty_output::{write_file, write_patients, Format, Metadata, OutputError, Packaging, RunOptions};
 use serde_json::{json, Value};
 
 fn scenario(count: u64) -> Scenario {
@@ -20,7 +20,7 @@ fn scenario(count: u64) -> Scenario {
 fn render(scenario: &Scenario, format: Format, range: std::ops::Range<u64>, threads: usize, chunk_size: u64) -> Vec<u8> {
     let generator = Generator::new(scenario);
     let metadata = Metadata::new(scenario, format, range.clone(), None);
-    let options = RunOptions { threads, chunk_size, range };
+    let options = RunOptions { chunk_size, ..RunOptions::new(threads, range) };
     let mut out = Vec::new();
     let cancel = AtomicBool::new(false);
     write_patients(&generator, format, &metadata, &mut out, "memory", &options, &mut |_| {}, &cancel).expect("writing to memory succeeds");
@@ -97,7 +97,7 @@ fn summary_and_bytes_reported() {
     let scenario = scenario(300);
     let generator = Generator::new(&scenario);
     let metadata = Metadata::new(&scenario, Format::Ndjson, 0..300, None);
-    let options = RunOptions { threads: 2, chunk_size: 50, range: 0..300 };
+    let options = RunOptions { chunk_size: 50, ..RunOptions::new(2, 0..300) };
     let mut out = Vec::new();
     let mut reported = Vec::new();
     let cancel = AtomicBool::new(false);
@@ -131,9 +131,9 @@ fn cancelled_run_leaves_nothing() {
     let generator = Generator::new(&scenario);
     let path = dir.path().join("out.ndjson");
     let metadata = Metadata::new(&scenario, Format::Ndjson, 0..200, None);
-    let options = RunOptions { threads: 1, chunk_size: 10, range: 0..200 };
+    let options = RunOptions { chunk_size: 10, ..RunOptions::new(1, 0..200) };
     let cancel = AtomicBool::new(true);
-    let result = write_file(&generator, Format::Ndjson, &metadata, &path, &options, &mut |_| {}, &cancel);
+    let result = write_file(&generator, Format::Ndjson, &metadata, &path, &options, &Packaging::default(), &mut |_| {}, &cancel);
     assert!(matches!(result, Err(OutputError::Interrupted { total: 200, .. })), "a cancelled run returns Interrupted: {result:?}");
     assert!(file_names(dir.path()).is_empty(), "files left after a cancelled run: {:?}", file_names(dir.path()));
 }
@@ -146,20 +146,20 @@ fn write_file_replaces_atomically() {
     let path = dir.path().join("run.ndjson");
     std::fs::write(&path, b"old").expect("a file can be written");
     let metadata = Metadata::new(&scenario, Format::Ndjson, 0..60, None);
-    let options = RunOptions { threads: 2, chunk_size: 16, range: 0..60 };
+    let options = RunOptions { chunk_size: 16, ..RunOptions::new(2, 0..60) };
     let cancel = AtomicBool::new(false);
-    let (summary, bytes) = write_file(&generator, Format::Ndjson, &metadata, &path, &options, &mut |_| {}, &cancel).expect("writing succeeds");
+    let (summary, bytes) = write_file(&generator, Format::Ndjson, &metadata, &path, &options, &Packaging::default(), &mut |_| {}, &cancel).expect("writing succeeds");
     let written = std::fs::read(&path).expect("the output exists");
     assert_eq!(summary.total, 60, "patients written");
     assert_eq!(bytes, written.len() as u64, "bytes reported equal the file size");
     assert_eq!(written, render(&scenario, Format::Ndjson, 0..60, 1, 512), "the file holds the run");
     assert_eq!(file_names(dir.path()), vec!["run.ndjson".to_string(), "run.ndjson.meta.json".to_string()], "files after the run");
-    let meta: Value = serde_json::from_slice(&std::fs::read(sidecar_path(&path)).expect("sidecar")).expect("the sidecar is JSON");
+    let meta: Value = serde_json::from_slice(&std::fs::read(sidecar_path(&path, &Packaging::default())).expect("sidecar")).expect("the sidecar is JSON");
     assert_eq!(meta["format"], "ndjson", "sidecar format");
 }
 
 #[test]
 fn sidecar_path_appends_suffix() {
-    assert_eq!(sidecar_path(Path::new("out/run.ndjson")), Path::new("out/run.ndjson.meta.json"), "relative path");
-    assert_eq!(sidecar_path(Path::new("run")), Path::new("run.meta.json"), "path without extension");
+    assert_eq!(sidecar_path(Path::new("out/run.ndjson"), &Packaging::default()), Path::new("out/run.ndjson.meta.json"), "relative path");
+    assert_eq!(sidecar_path(Path::new("run"), &Packaging::default()), Path::new("run.meta.json"), "path without extension");
 }
