@@ -19,7 +19,8 @@ use casualty_core::engine::Generator;
 use casualty_core::scenario::{parse_request, CommandLineOverrides, InputFormat, Request, ScenarioError};
 use casualty_core::summary::Summary;
 use casualty_output::metadata::Shard;
-use casualty_output::{Compression, Format, Metadata, OutputError, Packaging, RunOptions};
+use casualty_output::encryption::EncryptWriterBuilder;
+use casualty_output::{Compression, Encryption, Format, Metadata, OutputError, Packaging, RunOptions};
 use clap::{Parser, Subcommand};
 
 /// Generate synthetic military medical casualties for NATO medical exercises.
@@ -81,6 +82,12 @@ struct GenerateArgs {
     /// Write every output file, and metadata.json, into one ZIP archive at --output (deflate).
     #[arg(long, conflicts_with = "compress")]
     zip: bool,
+    /// Encrypt every output file with AES-256-GCM under a password (at least 8 characters) from
+    /// --password-file, --password-env or a prompt. File names in a folder gain `.enc`.
+    #[arg(long)]
+    encrypt: bool,
+    #[command(flatten)]
+    password: password::PasswordArgs,
     /// Print no progress bar and no summary.
     #[arg(long)]
     quiet: bool,
@@ -239,7 +246,17 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar = progress::Bar::new(range.end - range.start, show_progress);
     let started = Instant::now();
-    let packaging = Packaging { compression: args.compress, encryption: None };
+    let password_given = args.password.password_file.is_some() || args.password.password_env.is_some();
+    if password_given && !args.encrypt {
+        return Err(Failure::Input(anyhow::anyhow!("--password-file and --password-env are used only with --encrypt; add --encrypt or remove them")));
+    }
+    let encryption = if args.encrypt {
+        let password = password::read_password(&args.password, password::Purpose::Encrypt).map_err(Failure::Input)?;
+        Some(Encryption { builder: EncryptWriterBuilder::new(), password: zeroize::Zeroizing::new(password.as_bytes().to_vec()) })
+    } else {
+        None
+    };
+    let packaging = Packaging { compression: args.compress, encryption };
     let result = if args.zip {
         casualty_output::write_zip_file(&generator, &formats, &metadata_of, Path::new(&args.output), &options, &packaging, &mut |n| bar.set(n), &cancel)
     } else if !single_file {

@@ -20,6 +20,7 @@ fn config() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-small.json").to_string_lossy().into_owned()
 }
 
+/// Runs `generate` on 700 patients of the small example with extra arguments.
 fn generate(args: &[&str]) {
     let mut all = vec!["generate", "--config"];
     let config = config();
@@ -137,4 +138,92 @@ fn unknown_compression_rejected() {
     let output = casualty(&["generate", "--config", &config, "--compress", "brotli", "--output", "-"]);
     assert_eq!(output.status.code(), Some(2), "an unknown method is bad input");
     assert!(stderr(&output).contains("brotli") && stderr(&output).contains("gzip"), "the error names the value and what is accepted: {}", stderr(&output));
+}
+
+/// Decrypts `input` into `output` with the password in the environment variable `CASUALTY_TEST_PASSWORD`.
+fn decrypt(input: &Path, output: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_casualty"))
+        .args(["decrypt", &input.to_string_lossy(), "--output", &output.to_string_lossy(), "--password-env", "CASUALTY_TEST_PASSWORD"])
+        .env("CASUALTY_TEST_PASSWORD", "exercise-password")
+        .output()
+        .expect("the casualty binary runs")
+}
+
+#[test]
+fn encrypted_gzip_folder_decrypts_to_plain_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (packed, plain) = (dir.path().join("packed"), dir.path().join("plain"));
+    let config = config();
+    let output = Command::new(env!("CARGO_BIN_EXE_casualty"))
+        .args(["generate", "--config", &config, "--count", "700", "--quiet", "--format", "ndjson,csv", "--compress", "gzip", "--encrypt"])
+        .args(["--password-env", "CASUALTY_TEST_PASSWORD", "--output", &packed.to_string_lossy()])
+        .env("CASUALTY_TEST_PASSWORD", "exercise-password")
+        .output()
+        .expect("the casualty binary runs");
+    assert!(output.status.success(), "encrypted generate failed: {}", stderr(&output));
+    generate(&["--format", "ndjson,csv", "--output", &plain.to_string_lossy()]);
+
+    for name in ["patients.ndjson", "patients.csv", "events.csv", "metadata.json"] {
+        let encrypted = packed.join(format!("{name}.gz.enc"));
+        assert!(encrypted.exists(), "{name} is compressed, then encrypted");
+        let compressed = dir.path().join(format!("{name}.gz"));
+        let result = decrypt(&encrypted, &compressed);
+        assert!(result.status.success(), "decrypting {name} failed: {}", stderr(&result));
+        run_python(GUNZIP_COMPARE, &[&compressed, &plain.join(name)]);
+    }
+}
+
+#[test]
+fn encrypted_zip_differs_each_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config();
+    let mut archives = Vec::new();
+    for run in ["first", "second"] {
+        let path = dir.path().join(format!("{run}.zip.enc"));
+        let output = Command::new(env!("CARGO_BIN_EXE_casualty"))
+            .args(["generate", "--config", &config, "--count", "200", "--quiet", "--format", "json,xml", "--zip", "--encrypt"])
+            .args(["--password-env", "CASUALTY_TEST_PASSWORD", "--output", &path.to_string_lossy()])
+            .env("CASUALTY_TEST_PASSWORD", "exercise-password")
+            .output()
+            .expect("the casualty binary runs");
+        assert!(output.status.success(), "encrypted generate failed: {}", stderr(&output));
+        archives.push(path);
+    }
+    assert!(std::fs::read(&archives[0]).unwrap() != std::fs::read(&archives[1]).unwrap(), "a fresh salt and nonce make every encryption differ");
+
+    let mut plain = Vec::new();
+    for archive in &archives {
+        let zip = archive.with_extension("");
+        let result = decrypt(archive, &zip);
+        assert!(result.status.success(), "decrypting {} failed: {}", archive.display(), stderr(&result));
+        plain.push(std::fs::read(&zip).unwrap());
+    }
+    assert!(plain[0] == plain[1], "both decrypt to the same archive");
+    assert!(plain[0].starts_with(b"PK\x03\x04"), "the plaintext is a ZIP archive");
+}
+
+#[test]
+fn password_without_encrypt_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config();
+    let out = dir.path().join("run.json");
+    let output = casualty(&["generate", "--config", &config, "--password-env", "HOME", "--output", &out.to_string_lossy()]);
+    assert_eq!(output.status.code(), Some(2), "a password without --encrypt is a mistake, not something to ignore");
+    assert!(stderr(&output).contains("--encrypt"), "the error names the missing option: {}", stderr(&output));
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn encrypt_without_password_source_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config();
+    let out = dir.path().join("run.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_casualty"))
+        .args(["generate", "--config", &config, "--encrypt", "--output", &out.to_string_lossy()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the casualty binary runs");
+    assert_eq!(output.status.code(), Some(2), "with no terminal to prompt on, a password source is required");
+    assert!(stderr(&output).contains("--password-file"), "the error names the options: {}", stderr(&output));
+    assert!(!out.exists(), "nothing is written");
 }

@@ -36,7 +36,7 @@ impl std::fmt::Debug for Encryption {
     }
 }
 
-/// How every output file is packaged.
+/// Packaging of every output file: compression, then encryption.
 #[derive(Debug, Clone, Default)]
 pub struct Packaging {
     /// Compression of each file, or `None`.
@@ -46,7 +46,7 @@ pub struct Packaging {
 }
 
 impl Packaging {
-    /// The name of a packaged file: `name`, plus `.gz` when compressed and `.enc` when encrypted.
+    /// Returns the name of a packaged file: `name`, plus `.gz` when compressed and `.enc` when encrypted.
     pub fn file_name(&self, name: &str) -> String {
         let mut packaged = name.to_string();
         if self.compression.is_some() {
@@ -100,8 +100,8 @@ impl Sink for GzipSink<'_> {
 /// epoch, UTC) and permissions 0644. Files of 4 GiB or more get ZIP64 records.
 ///
 /// # Errors
-/// Read and write failures; an entry name that is absolute or climbs out of the archive with `..`
-/// (a defect, since the names are the fixed file names of the formats).
+/// Read and write failures. An entry name that is absolute or climbs out of the archive with `..`
+/// is rejected, which would be a defect, because the names are the formats' fixed file names.
 pub fn write_zip<'w>(source: &Path, names: &[String], modified: i64, destination: Box<dyn Sink + 'w>) -> io::Result<()> {
     let time = zip_time(modified)?;
     let mut archive = zip::ZipWriter::new_stream(destination);
@@ -143,7 +143,7 @@ fn copy(from: &mut impl Read, to: &mut impl Write) -> io::Result<u64> {
     }
 }
 
-/// The ZIP (MS-DOS) time of `seconds` since the Unix epoch. ZIP times run from 1980 to 2107, so
+/// Converts `seconds` since the Unix epoch to a ZIP (MS-DOS) time. ZIP times run from 1980 to 2107, so
 /// earlier base dates are clamped to 1980-01-01.
 fn zip_time(seconds: i64) -> io::Result<zip::DateTime> {
     use casualty_core::time::{civil_from_days, DAY};

@@ -49,17 +49,17 @@ pub const EVENT_COLUMNS: [&str; 6] = ["patient_id", "sequence", "event_type", "f
 
 /// Receives the cells of one row, in column order.
 pub(crate) trait Cells {
-    /// A value that is never free text: an id, code, enumeration value or date.
+    /// Writes a value that is never free text: an id, code, enumeration value or date.
     fn plain(&mut self, value: &str);
-    /// Free text that a user or a name list supplied.
+    /// Writes free text that a user or a name list supplied.
     fn text(&mut self, value: &str);
-    /// A whole number.
+    /// Writes a whole number.
     fn integer(&mut self, value: u64);
-    /// A decimal number.
+    /// Writes a decimal number.
     fn float(&mut self, value: f64);
-    /// A point in time.
+    /// Writes a point in time.
     fn time(&mut self, value: Timestamp);
-    /// A yes or no value.
+    /// Writes a yes or no value.
     fn boolean(&mut self, value: bool);
     /// Ends the row.
     fn end(&mut self);

@@ -415,7 +415,8 @@ fn xlsx_error(error: XlsxError) -> io::Error {
     io::Error::other(error)
 }
 
-/// The cell stream is written by [`XlsxEncoder`] in this process, so a malformed one is a defect.
+/// Returns the error for a malformed cell stream. [`XlsxEncoder`] writes the stream in this
+/// process, so such an error is a defect.
 fn corrupt(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("XLSX cell stream contains {what}; this is a defect"))
 }
