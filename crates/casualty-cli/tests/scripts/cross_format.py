@@ -1,0 +1,229 @@
+"""Reads every format of one casualty run back with independent readers and compares it with the
+NDJSON records of the same run.
+
+Usage: cross_format.py FOLDER
+
+FOLDER holds the output of `casualty generate --format json,ndjson,csv,xml,xlsx,fhir`. The
+script exits with status 1 and a message naming the format, patient and field at the first
+disagreement, and prints one line per format checked when everything agrees.
+"""
+
+import csv
+import datetime
+import json
+import sys
+import xml.etree.ElementTree as ElementTree
+
+# XML elements whose children form a list in the JSON record.
+XML_LISTS = {"allergies", "injuries", "movement_timeline", "treatments", "medications", "vital_signs"}
+# Free-text CSV columns that get a leading ' when they start like a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Disagreement(Exception):
+    pass
+
+
+def check(condition, where, detail):
+    if not condition:
+        raise Disagreement(f"{where}: {detail}")
+
+
+def same_value(left, right):
+    """Compares a JSON scalar with a value read from text, numbers by value."""
+    if isinstance(left, bool):
+        return str(left).lower() == str(right).lower()
+    if isinstance(left, (int, float)):
+        try:
+            return abs(float(left) - float(right)) < 1e-9
+        except (TypeError, ValueError):
+            return False
+    return left == right
+
+
+def compare_tree(expected, actual, where):
+    """Compares a JSON record with the same record read from another format, field by field."""
+    if isinstance(expected, dict):
+        check(isinstance(actual, dict), where, f"expected an object, read {actual!r}")
+        for key, value in expected.items():
+            if value == [] and key not in actual:
+                continue
+            check(key in actual, f"{where}.{key}", "missing")
+            compare_tree(value, actual[key], f"{where}.{key}")
+        extra = set(actual) - set(expected)
+        check(not extra, where, f"fields not in the NDJSON record: {sorted(extra)}")
+    elif isinstance(expected, list):
+        check(isinstance(actual, list) and len(actual) == len(expected), where, f"expected {len(expected)} items, read {actual!r}")
+        for index, (left, right) in enumerate(zip(expected, actual)):
+            compare_tree(left, right, f"{where}[{index}]")
+    else:
+        check(same_value(expected, actual), where, f"expected {expected!r}, read {actual!r}")
+
+
+def read_ndjson(path):
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def check_json(folder, records):
+    with open(f"{folder}/patients.json", encoding="utf-8") as handle:
+        document = json.load(handle)
+    check(document["patients"] == records, "json", "the patients differ from the NDJSON records")
+    return len(document["patients"])
+
+
+def xml_to_tree(element):
+    children = list(element)
+    if element.tag in XML_LISTS:
+        return [xml_to_tree(child) for child in children]
+    if not children:
+        return element.text or ""
+    return {child.tag: xml_to_tree(child) for child in children}
+
+
+def check_xml(folder, records):
+    count = 0
+    for _, element in ElementTree.iterparse(f"{folder}/patients.xml", events=("end",)):
+        if element.tag != "patient":
+            continue
+        check(count < len(records), "xml", "more patients than the NDJSON")
+        compare_tree(records[count], xml_to_tree(element), f"xml patient {count}")
+        element.clear()
+        count += 1
+    check(count == len(records), "xml", f"{count} patients, NDJSON has {len(records)}")
+    return count
+
+
+def unguard(value):
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def patient_row(record):
+    """The patients.csv and XLSX row of a record, as text, in table column order."""
+    primary = record["injuries"][0]
+    rh = "+" if record["blood_group"]["rh"] == "positive" else "-"
+    return {
+        "id": record["id"],
+        "sequence": record["sequence"],
+        "given_name": record["name"]["given"],
+        "family_name": record["name"]["family"],
+        "given_name_latin": record["name"].get("given_latin", ""),
+        "family_name_latin": record["name"].get("family_latin", ""),
+        "nationality": record["nationality"],
+        "gender": record["gender"],
+        "age": record["age"],
+        "date_of_birth": record["date_of_birth"],
+        "branch": record["service"]["branch"],
+        "rank": record["service"]["rank"],
+        "rank_title": record["service"]["rank_title"],
+        "unit": record["service"]["unit"],
+        "service_number": record["service"]["service_number"],
+        "blood_group": record["blood_group"]["abo"] + rh,
+        "front": record["front"],
+        "injury_type": record["injury_type"],
+        "mechanism": record["mechanism"]["id"],
+        "event_id": record.get("event_id", ""),
+        "mass_casualty": record["mass_casualty"],
+        "primary_diagnosis_code": primary["code"],
+        "primary_diagnosis": primary["display"],
+        "body_region": primary["body_region"],
+        "ais": primary["ais"],
+        "iss": record["iss"],
+        "niss": record["niss"],
+        "triage_category": record["triage_category"],
+        "injury_timestamp": record["injury_timestamp"],
+        "last_facility": record["last_facility"],
+        "final_status": record["final_status"],
+        "outcome_timestamp": record["outcome_timestamp"],
+        "diagnosis_count": len(record["injuries"]),
+    }
+
+
+def event_rows(record):
+    for event in record["movement_timeline"]:
+        yield {
+            "patient_id": record["id"],
+            "sequence": record["sequence"],
+            "event_type": event["event_type"],
+            "facility": event["facility"],
+            "timestamp": event["timestamp"],
+            "hours_since_injury": event["hours_since_injury"],
+        }
+
+
+def compare_rows(expected_rows, actual_rows, where, convert):
+    count = 0
+    for index, (expected, actual) in enumerate(zip(expected_rows, actual_rows)):
+        check(list(actual) == list(expected), where, f"columns {list(actual)}, expected {list(expected)}")
+        for column, value in expected.items():
+            read = convert(column, actual[column])
+            check(same_value(value, read), f"{where} row {index + 1} {column}", f"expected {value!r}, read {read!r}")
+        count += 1
+    return count
+
+
+def check_csv(folder, records):
+    with open(f"{folder}/patients.csv", newline="", encoding="utf-8") as handle:
+        patients = list(csv.DictReader(handle))
+    check(len(patients) == len(records), "csv", f"{len(patients)} patient rows, NDJSON has {len(records)}")
+    compare_rows((patient_row(r) for r in records), patients, "patients.csv", lambda column, value: unguard(value))
+    with open(f"{folder}/events.csv", newline="", encoding="utf-8") as handle:
+        events = list(csv.DictReader(handle))
+    expected = [row for r in records for row in event_rows(r)]
+    check(len(events) == len(expected), "csv", f"{len(events)} event rows, expected {len(expected)}")
+    compare_rows(expected, events, "events.csv", lambda column, value: value)
+    return len(patients)
+
+
+def xlsx_value(column, value):
+    from openpyxl.utils.escape import unescape
+
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, str):
+        return unescape(value)
+    return value
+
+
+def check_xlsx(folder, records):
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(f"{folder}/patients.xlsx", read_only=True)
+
+    def rows(prefix):
+        names = [n for n in workbook.sheetnames if n == prefix or n.startswith(prefix + "_")]
+        for name in names:
+            values = workbook[name].iter_rows(values_only=True)
+            header = next(values)
+            for row in values:
+                yield dict(zip(header, row))
+
+    patients = list(rows("patients"))
+    check(len(patients) == len(records), "xlsx", f"{len(patients)} patient rows, NDJSON has {len(records)}")
+    compare_rows((patient_row(r) for r in records), patients, "xlsx patients", xlsx_value)
+    events = list(rows("events"))
+    expected = [row for r in records for row in event_rows(r)]
+    check(len(events) == len(expected), "xlsx", f"{len(events)} event rows, expected {len(expected)}")
+    compare_rows(expected, events, "xlsx events", xlsx_value)
+    return len(patients)
+
+
+def main():
+    folder = sys.argv[1]
+    records = read_ndjson(f"{folder}/patients.ndjson")
+    checks = [("json", check_json), ("xml", check_xml), ("csv", check_csv), ("xlsx", check_xlsx)]
+    try:
+        for name, function in checks:
+            count = function(folder, records)
+            print(f"{name}: {count} patients agree with the NDJSON")
+    except Disagreement as disagreement:
+        print(f"cross_format.py: {disagreement}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
