@@ -1,5 +1,5 @@
-//! The `decrypt` command: turns an encrypted container (docs/encryption.md) back into the output
-//! file it was made from.
+//! The `decrypt` command, which turns an encrypted container (docs/encryption.md) back into the
+//! output file it was made from.
 //!
 //! The plaintext is written to a temporary file beside the destination and renamed into place
 //! only after the final chunk has been authenticated. A wrong password or a damaged file therefore
@@ -50,7 +50,7 @@ pub(crate) fn run(args: DecryptArgs) -> Result<(), Failure> {
     }
 }
 
-/// The destination: `--output`, or the input path without its `.enc` suffix.
+/// Returns the destination: `--output`, or the input path without its `.enc` suffix.
 fn output_path(input: &Path, output: Option<&Path>) -> anyhow::Result<PathBuf> {
     match output {
         Some(path) if path.as_os_str() == "-" => anyhow::bail!(
@@ -65,7 +65,7 @@ fn output_path(input: &Path, output: Option<&Path>) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Whether the error is the fault of the input file, the password or the destination (exit code
+/// Returns whether the input file, the password or the destination caused the error (exit code
 /// 2), rather than a failure to read or write (exit code 1).
 fn is_input_error(error: &EncryptionError) -> bool {
     match error {

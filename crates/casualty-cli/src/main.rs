@@ -10,7 +10,7 @@ mod progress;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -257,6 +257,7 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
         None
     };
     let packaging = Packaging { compression: args.compress, encryption };
+    let stdout_bytes = Arc::new(AtomicU64::new(0));
     let result = if args.zip {
         casualty_output::write_zip_file(&generator, &formats, &metadata_of, Path::new(&args.output), &options, &packaging, &mut |n| bar.set(n), &cancel)
     } else if !single_file {
@@ -266,9 +267,10 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
             eprintln!("casualty: note: NDJSON to standard output has no metadata sidecar; use --output PATH to get one");
         }
         let stdout = std::io::stdout();
-        let out = std::io::BufWriter::with_capacity(1 << 20, stdout);
+        let out = CountingWriter { inner: std::io::BufWriter::with_capacity(1 << 20, stdout), bytes: Arc::clone(&stdout_bytes) };
         match packaging.wrap(Box::new(out)) {
-            Ok(out) => casualty_output::write_patients(&generator, formats[0], &metadata_of(formats[0]), out, "standard output", &options, &mut |n| bar.set(n), &cancel),
+            Ok(out) => casualty_output::write_patients(&generator, formats[0], &metadata_of(formats[0]), out, "standard output", &options, &mut |n| bar.set(n), &cancel)
+                .map(|(summary, _)| (summary, stdout_bytes.load(Ordering::Relaxed))),
             Err(source) => Err(OutputError::Io { path: "standard output".into(), source }),
         }
     } else {
@@ -315,6 +317,30 @@ fn print_summary(summary: &Summary, seconds: f64, output: &str) {
     eprintln!("  category: {}", join(&report.by_category.0));
     eprintln!("  triage:   {}", join(&report.by_triage.0));
     eprintln!("  outcome:  {}", join(&report.by_final_status.0));
+}
+
+/// Counts the bytes that reach standard output, after compression and encryption, for --stats.
+struct CountingWriter<W> {
+    inner: W,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.bytes.fetch_add(written as u64, Ordering::Relaxed);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: Write + Send> casualty_output::Sink for CountingWriter<W> {
+    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Peak resident set size (VmHWM) from /proc, on Linux; `None` elsewhere.

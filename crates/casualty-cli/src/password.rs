@@ -1,7 +1,7 @@
 //! Reads the password of an encrypted file from a file, an environment variable or the terminal.
 //!
-//! There is deliberately no option that takes the password itself: a command-line value is
-//! visible to other users in the process list and is kept in shell history.
+//! There is deliberately no option that takes the password itself, because a command-line value
+//! is visible to other users in the process list and is kept in shell history.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -12,10 +12,10 @@ use zeroize::Zeroizing;
 /// Minimum password length in characters (Unicode scalar values) for encryption.
 pub(crate) const MIN_ENCRYPTION_PASSWORD_CHARS: usize = 8;
 
-/// Where the password comes from. Without either option, casualty prompts on the terminal.
+/// Password source options. Without either option, casualty prompts on the terminal.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub(crate) struct PasswordArgs {
-    /// Read the password from the first line of FILE; the line break is not part of it.
+    /// Read the password from the first line of FILE, without its line break.
     #[arg(long, value_name = "FILE", conflicts_with = "password_env")]
     pub(crate) password_file: Option<PathBuf>,
     /// Read the password from the environment variable VAR.
@@ -23,7 +23,7 @@ pub(crate) struct PasswordArgs {
     pub(crate) password_env: Option<String>,
 }
 
-/// What the password is for, which decides the checks and the prompt.
+/// Use of the password, which decides the checks and the prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Purpose {
     /// A new encrypted file: at least [`MIN_ENCRYPTION_PASSWORD_CHARS`] characters, and typed
@@ -37,9 +37,10 @@ pub(crate) enum Purpose {
 /// standard input is a terminal, from a prompt without echo.
 ///
 /// # Errors
-/// Every error concerns the user's input (exit code 2): an unreadable or empty source, a missing
-/// environment variable, text that is not UTF-8, a password too short for encryption, two
-/// different entries at the prompt, or no source when standard input is not a terminal.
+/// Every error concerns the user's input, so callers exit with code 2. The causes are an
+/// unreadable or empty source, a missing environment variable, text that is not UTF-8, a password
+/// too short for encryption, two different entries at the prompt, or no source when standard
+/// input is not a terminal.
 pub(crate) fn read_password(args: &PasswordArgs, purpose: Purpose) -> anyhow::Result<Zeroizing<String>> {
     let (password, source) = if let Some(path) = &args.password_file {
         (read_password_file(path)?, format!("--password-file {}", path.display()))
@@ -77,8 +78,8 @@ fn read_password_env(variable: &str) -> anyhow::Result<Zeroizing<String>> {
     }
 }
 
-/// Prompts on the terminal without echo; for encryption twice, so a typing error cannot lock
-/// the data away.
+/// Prompts on the terminal without echo. For encryption it prompts twice, so a typing error
+/// cannot lock the data away.
 fn prompt_password(purpose: Purpose) -> anyhow::Result<Zeroizing<String>> {
     let prompt_error = "failed to read the password from the terminal";
     match purpose {
@@ -90,7 +91,7 @@ fn prompt_password(purpose: Purpose) -> anyhow::Result<Zeroizing<String>> {
             check_password(&first, purpose, "the prompt")?;
             let second = Zeroizing::new(rpassword::prompt_password("Repeat the password: ").context(prompt_error)?);
             if *first != *second {
-                bail!("the two passwords typed at the prompt differ; run the command again");
+                bail!("the two passwords typed at the prompt differ; run the command again and type the same password twice");
             }
             Ok(first)
         }

@@ -17,7 +17,8 @@ use crate::{Format, Metadata, OutputError, Sink};
 
 /// Writes a run to `path` atomically: into a temporary file beside it, renamed over `path` only
 /// when everything is written and synced. For NDJSON the sidecar `<path>.meta.json` (with the
-/// packaging's suffixes) is written the same way, after the data.
+/// packaging's suffixes) is written the same way, after the data. Returns the summary and the
+/// size of the data file on disk.
 ///
 /// # Errors
 /// As [`write_patients`]; on any error the temporary file is removed and `path` is untouched.
@@ -43,8 +44,9 @@ pub fn write_file(
     let temporary = temporary_file(path, &directory).map_err(io_error)?;
     let file = std::io::BufWriter::with_capacity(1 << 20, temporary.as_file().try_clone().map_err(io_error)?);
     let sink = packaging.wrap(Box::new(file)).map_err(io_error)?;
-    let (summary, bytes) = write_patients(generator, format, metadata, sink, &display, options, progress, cancel)?;
+    let (summary, _) = write_patients(generator, format, metadata, sink, &display, options, progress, cancel)?;
     temporary.as_file().sync_all().map_err(io_error)?;
+    let bytes = temporary.as_file().metadata().map_err(io_error)?.len();
 
     // Both files are complete on disk before either is renamed, and the data goes first, so a
     // sidecar never describes a file that is not there.
@@ -68,7 +70,8 @@ pub fn write_file(
 /// Writes a run in several formats into the folder `path`: each format's files (see
 /// [`Format::file_names`]) and `metadata.json`, each packaged (see [`Packaging::file_name`]). The
 /// folder is built under a temporary name beside `path` and renamed when complete. `path` must
-/// not exist or be an empty folder, so existing data is never overwritten.
+/// not exist or be an empty folder, so existing data is never overwritten. Returns the summary
+/// and the size of all files on disk.
 ///
 /// # Errors
 /// [`OutputError::FolderNotEmpty`], write failures, or [`OutputError::Interrupted`].
@@ -114,7 +117,8 @@ pub fn write_folder(
 /// [`write_folder`]). The files are first written to a temporary folder beside `path`, then
 /// streamed into the archive one by one, which is encrypted as a whole when the packaging says
 /// so. Compression is the archive's own (deflate), so `packaging.compression` must be `None`.
-/// Entry times are the scenario's `base_date`, so the archive is reproducible.
+/// Entry times are the scenario's `base_date`, so the archive is reproducible. Returns the
+/// summary and the size of the archive.
 ///
 /// # Errors
 /// As [`write_folder`], plus [`OutputError::NotRegularFile`] when `path` is a folder or device.
@@ -148,8 +152,8 @@ pub fn write_zip_file(
     Ok((summary, bytes))
 }
 
-/// Writes every file of a folder run into `folder` and returns the summary, the bytes written and
-/// the file names, `metadata.json` last. `shown` is the folder's final path, for messages.
+/// Writes every file of a folder run into `folder` and returns the summary, the size of the files
+/// on disk and the file names, `metadata.json` last. `shown` is the folder's final path, for messages.
 #[allow(clippy::too_many_arguments)]
 fn fill_folder(
     generator: &Generator<'_>,
@@ -187,9 +191,11 @@ fn fill_folder(
         }
         targets.push(Target { format, metadata: metadata_of(format), writers, names: shown_names });
     }
-    let (summary, bytes) = write_targets(generator, targets, options, progress, cancel)?;
+    let (summary, _) = write_targets(generator, targets, options, progress, cancel)?;
+    let mut bytes = 0;
     for (file, name) in &files {
         file.sync_all().map_err(io_error(name))?;
+        bytes += file.metadata().map_err(io_error(name))?.len();
     }
 
     // One metadata file for the folder; its `format` lists every format written.
@@ -197,21 +203,20 @@ fn fill_folder(
     metadata["format"] = serde_json::Value::String(formats.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","));
     let name = packaging.file_name("metadata.json");
     let file = std::fs::File::create(folder.join(&name)).map_err(io_error(&name))?;
-    let metadata_bytes = write_metadata(&file, &metadata, packaging).map_err(io_error(&name))?;
+    write_metadata(&file, &metadata, packaging).map_err(io_error(&name))?;
+    bytes += file.metadata().map_err(io_error(&name))?.len();
     names.push(name);
-    Ok((summary, bytes.iter().sum::<u64>() + metadata_bytes, names))
+    Ok((summary, bytes, names))
 }
 
 /// Writes metadata as pretty JSON with a final newline into `file`, packaged, and syncs it.
-/// Returns the bytes of JSON written.
-fn write_metadata(file: &std::fs::File, metadata: &impl serde::Serialize, packaging: &Packaging) -> std::io::Result<u64> {
+fn write_metadata(file: &std::fs::File, metadata: &impl serde::Serialize, packaging: &Packaging) -> std::io::Result<()> {
     let mut text = serde_json::to_vec_pretty(metadata)?;
     text.push(b'\n');
     let mut sink = packaging.wrap(Box::new(std::io::BufWriter::new(file)))?;
     sink.write_all(&text)?;
     sink.finish()?;
-    file.sync_all()?;
-    Ok(text.len() as u64)
+    file.sync_all()
 }
 
 /// The folder that contains `path`, where its temporary file or folder is built.

@@ -16,6 +16,7 @@ use std::fmt;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+// aead 0.6, which aes-gcm 0.11 builds on, moved its `stream` module into the `aead-stream` crate.
 use aead_stream::{DecryptorBE32, EncryptorBE32};
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::Aes256Gcm;
@@ -40,7 +41,7 @@ pub const TAG_LEN: usize = 16;
 pub const DEFAULT_CHUNK_SIZE: u32 = 64 * 1024;
 /// Smallest accepted chunk size in bytes.
 pub const MIN_CHUNK_SIZE: u32 = 1024;
-/// Largest accepted chunk size in bytes. A reader holds one chunk in memory, so this bounds the
+/// Largest accepted chunk size in bytes. A reader keeps one chunk in memory, so this bounds the
 /// memory that a hostile header can request.
 pub const MAX_CHUNK_SIZE: u32 = 1024 * 1024;
 
@@ -203,7 +204,7 @@ pub enum EncryptionError {
         /// The destination.
         path: PathBuf,
     },
-    /// Argon2 rejected its input (a defect: parameters are checked before).
+    /// Argon2 rejected its input. This is a defect, because the parameters are checked first.
     #[error("Argon2 key derivation failed")]
     KeyDerivation(#[source] argon2::Error),
     /// The operating system's random number generator failed.
@@ -273,7 +274,7 @@ fn derive_cipher(password: &[u8], salt: &[u8; SALT_LEN], params: Argon2Params) -
     Ok(Aes256Gcm::new(key_bytes.into()))
 }
 
-/// The GCM nonce of the header tag: the prefix, four zero bytes and 0x02.
+/// Builds the GCM nonce of the header tag: the prefix, four zero bytes and 0x02.
 fn header_tag_nonce(prefix: &[u8; NONCE_PREFIX_LEN]) -> aes_gcm::aead::Nonce<Aes256Gcm> {
     let mut nonce = [0u8; 12];
     nonce[..NONCE_PREFIX_LEN].copy_from_slice(prefix);
@@ -285,7 +286,7 @@ fn header_tag_nonce(prefix: &[u8; NONCE_PREFIX_LEN]) -> aes_gcm::aead::Nonce<Aes
 /// associated data. It lets a reader tell a wrong password from a damaged chunk.
 fn header_tag(cipher: &Aes256Gcm, header: &Header, fields: &[u8; HEADER_FIELDS_LEN]) -> [u8; TAG_LEN] {
     let nonce = header_tag_nonce(&header.nonce_prefix);
-    // AES-GCM fails only for messages or associated data of more than 2^36 bytes.
+    // aes-gcm 0.11 fails only for a message over 2^36 - 32 bytes or associated data over 2^61 - 1.
     let sealed = cipher.encrypt(&nonce, Payload { msg: &[], aad: fields }).expect("AES-GCM seals an empty message");
     let mut tag = [0u8; TAG_LEN];
     tag.copy_from_slice(&sealed);
@@ -311,8 +312,8 @@ impl EncryptWriterBuilder {
         Self::default()
     }
 
-    /// Sets the Argon2id parameters. Tests use cheap ones; files for transport should keep the
-    /// default.
+    /// Sets the Argon2id parameters. Files for transport should keep the default, and tests use
+    /// cheap parameters to run fast.
     #[must_use]
     pub fn argon2_params(mut self, params: Argon2Params) -> Self {
         self.params = params;
@@ -382,7 +383,7 @@ pub struct EncryptWriter<W: Write> {
     encryptor: Option<EncryptorBE32<Aes256Gcm>>,
     /// The whole header, the associated data of every chunk.
     header: [u8; HEADER_LEN],
-    /// Plaintext of the current chunk; ciphertext and tag while a chunk is written.
+    /// Plaintext of the current chunk, replaced by its ciphertext and tag while it is written.
     buffer: Vec<u8>,
     chunk_size: usize,
     /// Set when writing to `inner` failed, because the stream position is then unknown.
@@ -425,7 +426,7 @@ impl<W: Write> EncryptWriter<W> {
         let Some(encryptor) = self.encryptor.take() else {
             return Err(io::Error::other("the encrypted stream is already finished"));
         };
-        // The buffer never holds more than `chunk_size` bytes, which is at most 1 MiB.
+        // The buffer never contains more than `chunk_size` bytes, which is at most 1 MiB.
         let length = self.buffer.len() as u32;
         encryptor.encrypt_last_in_place(&self.header, &mut self.buffer).map_err(|_| io::Error::other(EncryptionError::TooManyChunks))?;
         self.inner.write_all(&[MARKER_FINAL])?;
@@ -654,7 +655,8 @@ mod tests {
     const PASSWORD: &[u8] = b"correct horse battery";
     const CHUNK: usize = DEFAULT_CHUNK_SIZE as usize;
 
-    /// The cheapest parameters Argon2 accepts, so each derivation takes microseconds.
+    /// Returns a builder with the cheapest parameters Argon2 accepts, so each derivation takes
+    /// microseconds.
     fn cheap() -> EncryptWriterBuilder {
         EncryptWriter::<Vec<u8>>::builder().argon2_params(Argon2Params::new(8, 1, 1).expect("valid parameters"))
     }
@@ -701,7 +703,7 @@ mod tests {
     #[test]
     fn container_size_follows_layout() {
         for len in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17] {
-            // Every chunk but the last is full, and the last holds 1 to CHUNK bytes (0 only for
+            // Every chunk but the last is full, and the last contains 1 to CHUNK bytes (0 only for
             // empty plaintext).
             let intermediate = if len == 0 { 0 } else { (len - 1) / CHUNK };
             let final_len = len - intermediate * CHUNK;
