@@ -18,6 +18,9 @@ use crate::xlsx::XlsxSinkBuilder;
 use crate::{encoder, Format, Metadata, OutputError, Sink};
 
 
+/// One chunk's encoded bytes, one buffer per output file, and the summary of its patients.
+type EncodedChunk = (Vec<Vec<u8>>, Summary);
+
 /// How to run a generation.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -148,7 +151,7 @@ pub fn write_targets<'w>(
     let batch_len = threads * 2;
 
     std::thread::scope(|scope| -> Result<(Summary, Vec<u64>), OutputError> {
-        let (sender, receiver) = mpsc::sync_channel::<Vec<(Vec<Vec<u8>>, Summary)>>(1);
+        let (sender, receiver) = mpsc::sync_channel::<Vec<EncodedChunk>>(1);
         let names = &names;
         let writer = scope.spawn(move || -> Result<(Summary, Vec<u64>), OutputError> {
             let io_error = |slot: usize| move |source| OutputError::Io { path: names[slot].clone(), source };
@@ -182,7 +185,7 @@ pub fn write_targets<'w>(
                 failure = Some(OutputError::Interrupted { written: 0, total });
                 break;
             }
-            let encoded: Result<Vec<(Vec<Vec<u8>>, Summary)>, serde_json::Error> = pool.install(|| {
+            let encoded: Result<Vec<EncodedChunk>, serde_json::Error> = pool.install(|| {
                 batch
                     .par_iter()
                     .map(|part| {
