@@ -27,7 +27,7 @@ fn write_scenario(dir: &Path) -> String {
             "casualty_rate": 1,
             "nationality_distribution": [
                 {"nationality_code": "GRC", "percentage": 30},
-                {"nationality_code": "UKR", "percentage": 30},
+                {"nationality_code": "BGR", "percentage": 30},
                 {"nationality_code": "DEU", "percentage": 40}
             ]
         }]

@@ -120,6 +120,12 @@ pub trait Encoder: Send + Sync {
     fn encode(&self, outs: &mut [Vec<u8>], patient: &Patient<'_>, first: bool) -> Result<(), serde_json::Error>;
     /// Writes what comes after the last patient in file `file`.
     fn end(&self, file: usize, out: &mut Vec<u8>, metadata: &Metadata) -> Result<(), serde_json::Error>;
+
+    /// Typical bytes per patient in file `file`, used to size chunk buffers so that they rarely
+    /// grow while a chunk is encoded. A wrong guess costs time, never correctness.
+    fn bytes_per_patient(&self, _file: usize) -> usize {
+        2560
+    }
 }
 
 /// The encoder of a format, for an output described by `metadata`.

@@ -1,7 +1,7 @@
 //! The parallel driver: generate chunks on a thread pool, write them in order.
 //!
-//! Chunks of [`RunOptions::chunk_size`] patients are generated and encoded in parallel, a batch of
-//! two chunks per thread at a time. A writer thread takes finished batches through a channel
+//! Chunks of up to [`RunOptions::chunk_size`] patients (fewer when the formats' records are large)
+//! are generated and encoded in parallel, a batch of two chunks per thread at a time. A writer thread takes finished batches through a channel
 //! of capacity one, so generation of the next batch overlaps the write of the last, and at most
 //! three batches are in memory at once.
 
@@ -17,6 +17,13 @@ use rayon::prelude::*;
 use crate::xlsx::XlsxSinkBuilder;
 use crate::{encoder, Format, Metadata, OutputError, Sink};
 
+
+/// Typical encoded bytes of one chunk. Chunks are cut smaller than [`RunOptions::chunk_size`] when
+/// the formats' patients are large, so memory stays bounded by bytes rather than patients.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Fewest patients per chunk, so that per-chunk overhead stays small for very large records.
+const MIN_CHUNK_PATIENTS: u64 = 16;
 
 /// One chunk's encoded bytes, one buffer per output file, and the summary of its patients.
 type EncodedChunk = (Vec<Vec<u8>>, Summary);
@@ -100,7 +107,6 @@ pub fn write_targets<'w>(
     cancel: &AtomicBool,
 ) -> Result<(Summary, Vec<u64>), OutputError> {
     let threads = options.threads.max(1);
-    let chunk = options.chunk_size.max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool can be built");
     let range = options.range.clone();
     let total = range.end - range.start;
@@ -118,6 +124,12 @@ pub fn write_targets<'w>(
             .collect()
     };
     let slots = encoders.last().map_or(0, |(_, r)| r.end);
+    let capacities: Vec<usize> = encoders.iter().flat_map(|(encoder, files)| (0..files.len()).map(|file| encoder.bytes_per_patient(file))).collect();
+    // Large records (FHIR is about 47 KB per patient) get smaller chunks, so the batches in
+    // flight stay near the same number of bytes whatever the formats.
+    let bytes_per_patient: usize = capacities.iter().sum::<usize>().max(1);
+    let by_bytes = ((CHUNK_BYTES / bytes_per_patient) as u64).max(MIN_CHUNK_PATIENTS);
+    let chunk = options.chunk_size.min(by_bytes).max(1);
 
     let mut writers: Vec<Box<dyn Sink + 'w>> = Vec::with_capacity(slots);
     let mut names: Vec<String> = Vec::with_capacity(slots);
@@ -190,7 +202,7 @@ pub fn write_targets<'w>(
                     .par_iter()
                     .map(|part| {
                         let patients = (part.end - part.start) as usize;
-                        let mut buffers: Vec<Vec<u8>> = (0..slots).map(|_| Vec::with_capacity(patients * 2560)).collect();
+                        let mut buffers: Vec<Vec<u8>> = capacities.iter().map(|bytes| Vec::with_capacity(patients * bytes)).collect();
                         let mut summary = Summary::default();
                         for index in part.clone() {
                             let patient = generator.patient(index);

@@ -212,10 +212,67 @@ def check_xlsx(folder, records):
     return len(patients)
 
 
+def check_fhir(folder, records):
+    """Compares each bundle with its record, and the Bulk Data files with the bundles."""
+    bulk_counts = {}
+    bundles = 0
+    with open(f"{folder}/patients.fhir.ndjson", encoding="utf-8") as handle:
+        for index, line in enumerate(handle):
+            check(index < len(records), "fhir", "more bundles than the NDJSON")
+            record = records[index]
+            where = f"fhir bundle {index}"
+            bundle = json.loads(line)
+            resources = [entry["resource"] for entry in bundle["entry"]]
+            by_type = {}
+            for resource in resources:
+                by_type.setdefault(resource["resourceType"], []).append(resource)
+                bulk_counts[resource["resourceType"]] = bulk_counts.get(resource["resourceType"], 0) + 1
+
+            patient = by_type["Patient"][0]
+            check(patient["id"] == record["id"], where, f"Patient.id {patient['id']!r}, record id {record['id']!r}")
+            check(patient["gender"] == record["gender"], where, f"gender {patient['gender']!r}, expected {record['gender']!r}")
+            check(patient["birthDate"] == record["date_of_birth"], where, "birthDate differs")
+            check(patient["name"][0]["family"] == record["name"]["family"], where, "family name differs")
+            check(patient["name"][0]["given"] == [record["name"]["given"]], where, "given name differs")
+            numbers = [i["value"] for i in patient["identifier"] if i.get("type", {}).get("text") == "Service number"]
+            check(numbers == [record["service"]["service_number"]], where, f"service number {numbers!r}")
+            died = record["final_status"] in ("KIA", "DOW", "DNBI_death")
+            check(("deceasedDateTime" in patient) == died, where, "deceasedDateTime does not match the outcome")
+            if died:
+                check(patient["deceasedDateTime"] == record["outcome_timestamp"], where, "deceasedDateTime differs from the outcome time")
+
+            conditions = by_type.get("Condition", [])
+            codes = [c["code"]["coding"][0]["code"] for c in conditions]
+            check(codes == [i["code"] for i in record["injuries"]], where, f"condition codes {codes!r}")
+            procedures = [p["code"]["coding"][0]["code"] for p in by_type.get("Procedure", [])]
+            check(procedures == [t["code"] for t in record["treatments"]], where, f"procedure codes {procedures!r}")
+            medications = by_type.get("MedicationAdministration", [])
+            check(len(medications) == len(record["medications"]), where, f"{len(medications)} medication administrations")
+            allergies = by_type.get("AllergyIntolerance", [])
+            check(len(allergies) == len(record["allergies"]), where, f"{len(allergies)} allergies")
+            observations = by_type.get("Observation", [])
+            check(len(observations) == 6 * len(record["vital_signs"]) + 1, where, f"{len(observations)} observations for {len(record['vital_signs'])} sets of vital signs and the blood group")
+            heart_rates = [o["valueQuantity"]["value"] for o in observations if o["code"]["coding"][0]["code"] == "8867-4"]
+            check(heart_rates == [v["heart_rate"] for v in record["vital_signs"]], where, f"heart rates {heart_rates!r}")
+            blood = [o for o in observations if o["code"]["coding"][0]["code"] == "882-1"]
+            check(len(blood) == 1 and blood[0]["valueCodeableConcept"]["coding"][0]["code"] == record["blood_group"]["code"], where, "blood group differs")
+            facilities = {e["facility"] for e in record["movement_timeline"] if e["event_type"] == "arrival"}
+            encounters = by_type.get("Encounter", [])
+            check(len(encounters) >= len(facilities), where, f"{len(encounters)} encounters for arrivals at {sorted(facilities)}")
+            bundles += 1
+    check(bundles == len(records), "fhir", f"{bundles} bundles, NDJSON has {len(records)}")
+
+    for resource_type, count in bulk_counts.items():
+        with open(f"{folder}/fhir/{resource_type}.ndjson", encoding="utf-8") as handle:
+            lines = sum(1 for _ in handle)
+        check(lines == count, f"fhir/{resource_type}.ndjson", f"{lines} lines, the bundles hold {count}")
+    return bundles
+
+
 def main():
     folder = sys.argv[1]
     records = read_ndjson(f"{folder}/patients.ndjson")
-    checks = [("json", check_json), ("xml", check_xml), ("csv", check_csv), ("xlsx", check_xlsx)]
+    checks = [("json", check_json), ("xml", check_xml), ("csv", check_csv), ("xlsx", check_xlsx), ("fhir", check_fhir)]
     try:
         for name, function in checks:
             count = function(folder, records)
