@@ -4,8 +4,10 @@
 //! (an invalid scenario or command line), 130 when interrupted.
 
 mod decrypt;
+mod keys;
 mod password;
 mod progress;
+mod serve;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -42,6 +44,10 @@ enum Command {
     },
     /// Decrypt an encrypted output file (AES-256-GCM, password-based) into a new file.
     Decrypt(decrypt::DecryptArgs),
+    /// Manage the API keys of the generation service in its data folder.
+    Keys(keys::KeysArgs),
+    /// Run the generation service (HTTP API) until SIGTERM or SIGINT.
+    Serve(casualty_server::ServeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -128,6 +134,8 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate(args),
         Command::Validate { file } => validate(&file),
         Command::Decrypt(args) => decrypt::run(args),
+        Command::Keys(args) => keys::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

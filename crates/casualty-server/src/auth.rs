@@ -1,0 +1,78 @@
+//! API keys: the `X-API-Key` extractor and the rate-limit admission of each request.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use casualty_store::{AdmitError, ApiKey, AuthError, KeyKind, Millis, RateLimits, RequestKind};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The header that carries the key.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The caller's key.
+    pub key: ApiKey,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let Some(value) = parts.headers.get(API_KEY_HEADER) else {
+            return Err(ApiError::unauthorized("missing API key: send it in the X-API-Key header"));
+        };
+        let secret = value.to_str().map_err(|_| ApiError::unauthorized("invalid API key: the X-API-Key header is not visible ASCII"))?;
+        match state.store.authenticate(secret.trim(), Millis::now()).await {
+            Ok(key) if key.kind == KeyKind::Demo && !state.config.demo_key => Err(ApiError::unauthorized("the demo key is disabled on this server")),
+            Ok(key) => Ok(Caller { key }),
+            Err(AuthError::Store(error)) => Err(ApiError::internal(&error)),
+            Err(error) => Err(ApiError::unauthorized(format!("{error}; ask the operator for a valid key"))),
+        }
+    }
+}
+
+impl Caller {
+    /// Admits one generating request for `patients` patients, or rejects it: 403 above the
+    /// key's patients-per-request limit, 429 above a rate limit.
+    ///
+    /// # Errors
+    /// The rejection, with `Retry-After` and rate-limit headers on a 429.
+    pub async fn admit_generation(&self, state: &AppState, patients: u64) -> Result<(), ApiError> {
+        if let Some(limit) = self.key.limits.patients_per_request {
+            if patients > u64::from(limit.get()) {
+                return Err(ApiError::forbidden(format!(
+                    "this request asks for {patients} patients, above this key's limit of {limit} patients per request; ask for at most {limit}"
+                )));
+            }
+        }
+        self.admit(state, RequestKind::Generate, patients, self.key.limits.rate).await
+    }
+
+    /// Admits one read (polling, pages, downloads) under the service's read limits.
+    ///
+    /// # Errors
+    /// A 429 rejection.
+    pub async fn admit_read(&self, state: &AppState) -> Result<(), ApiError> {
+        let limits = state.config.read_limits;
+        let rate = RateLimits { per_minute: Some(limits.per_minute), per_hour: Some(limits.per_hour), per_day: Some(limits.per_day) };
+        self.admit(state, RequestKind::Read, 0, rate).await
+    }
+
+    async fn admit(&self, state: &AppState, kind: RequestKind, patients: u64, limits: RateLimits) -> Result<(), ApiError> {
+        match state.store.admit(self.key.id, kind, patients, limits, Millis::now()).await {
+            Ok(()) => Ok(()),
+            Err(AdmitError::Rejected(rejection)) => {
+                let seconds = rejection.retry_after_seconds().max(1);
+                Err(ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("{rejection}"))
+                    .with_header("retry-after", seconds.to_string())
+                    .with_header("x-ratelimit-limit", rejection.limit.to_string())
+                    .with_header("x-ratelimit-remaining", "0")
+                    .with_header("x-ratelimit-reset", rejection.retry_at.to_rfc3339()))
+            }
+            Err(AdmitError::Store(error)) => Err(ApiError::internal(&error)),
+        }
+    }
+}

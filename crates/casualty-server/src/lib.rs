@@ -1,0 +1,224 @@
+//! The casualty generation service: an axum HTTP server over the store, with a worker pool that
+//! runs generation jobs.
+//!
+//! [`app`] builds the router (tests drive it directly); [`run`] opens the store, prepares the keys
+//! and the jobs left by an earlier run, starts the workers and serves until SIGTERM or SIGINT.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod state;
+pub mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use casualty_store::{KeyKind, KeyLimits, Millis, NewKey, RateLimits, SqliteStore, Store};
+use tower::Layer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use crate::config::{Config, ServeArgs};
+use crate::error::{ApiError, ErrorBody};
+use crate::state::{AppState, JobRegistry};
+
+/// The secret of the built-in demo key, which exercise staff try first.
+pub const DEMO_KEY: &str = "DEMO_MILMED_2025_50_PATIENTS";
+
+/// The environment variable that may hold the operator key.
+pub const OPERATOR_KEY_VARIABLE: &str = "CASUALTY_OPERATOR_KEY";
+
+/// Longest error body that the request-id layer rewrites; error bodies are far smaller.
+const MAX_ERROR_BODY_BYTES: usize = 1 << 20;
+
+/// Builds the router with every route and layer.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health/live", get(routes::health::live))
+        .route("/health/ready", get(routes::health::ready))
+        .route("/generation", post(routes::generation::create_generation))
+        .route("/jobs", get(routes::jobs::list_jobs))
+        .route("/jobs/{id}", get(routes::jobs::get_job).delete(routes::jobs::delete_job))
+        .route("/jobs/{id}/cancel", post(routes::jobs::cancel_job))
+        .route("/jobs/{id}/results", get(routes::jobs::job_results))
+        .route("/downloads/{id}", get(routes::downloads::download));
+
+    let cors = if state.config.cors_origins.is_empty() {
+        None
+    } else {
+        let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect();
+        Some(CorsLayer::new().allow_origin(AllowOrigin::list(origins)).allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE]).allow_headers(tower_http::cors::Any))
+    };
+    let max_body = state.config.max_body_bytes;
+
+    let router = Router::new()
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(fill_request_id))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route; the API is under /api/v1")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not accept this method")
+}
+
+/// Puts the request id into the `request_id` field of error bodies.
+async fn fill_request_id(request: Request, next: Next) -> Response {
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let response = next.run(request).await;
+    let is_error = response.extensions().get::<ErrorBody>().is_some() || response.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    if !is_error {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_ERROR_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => return ApiError::internal(&"an error body could not be read").into_response(),
+    };
+    let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(value) => value,
+        // A layer outside the handlers (the body limit) answered in plain text: wrap it.
+        Err(_) => serde_json::json!({"error": "payload_too_large", "detail": "the request body is larger than this server accepts; send a smaller body", "timestamp": Millis::now().to_rfc3339()}),
+    };
+    value["request_id"] = request_id.map_or(serde_json::Value::Null, serde_json::Value::String);
+    let bytes = serde_json::to_vec(&value).unwrap_or_default();
+    parts.headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Runs the service until SIGTERM or SIGINT.
+///
+/// # Errors
+/// The store cannot be opened, the address cannot be bound, or serving fails.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
+    let now = Millis::now();
+    prepare_keys(store.as_ref(), &config, now).await?;
+    let interrupted = store.fail_interrupted_jobs(now).await?;
+    if !interrupted.is_empty() {
+        tracing::warn!(jobs = interrupted.len(), "jobs that were running when the server stopped are marked failed");
+    }
+    remove_partial_outputs(&config).await;
+
+    let state = AppState { config: Arc::new(config.clone()), store, jobs: Arc::new(JobRegistry::default()), queued: Arc::new(tokio::sync::Notify::new()) };
+    worker::spawn_workers(&state);
+    worker::spawn_retention(&state);
+
+    let listener = tokio::net::TcpListener::bind((config.host, config.port)).await.map_err(|error| anyhow::anyhow!("failed to listen on {}:{}: {error}", config.host, config.port))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, data_dir = %config.data_dir.display(), "casualty service listening");
+    eprintln!("casualty: listening on http://{address}");
+
+    let service = NormalizePathLayer::trim_trailing_slash().layer(app(state.clone()));
+    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(service)).with_graceful_shutdown(shutdown_signal()).await?;
+
+    tracing::info!("stopping: running jobs are interrupted");
+    state.jobs.shut_down();
+    for _ in 0..100 {
+        if state.jobs.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// Creates the demo key and the operator key when missing.
+async fn prepare_keys(store: &dyn Store, config: &Config, now: Millis) -> anyhow::Result<()> {
+    let demo = config.demo_limits;
+    let demo_key = NewKey {
+        name: "Demo key".into(),
+        kind: KeyKind::Demo,
+        limits: KeyLimits {
+            patients_per_request: Some(demo.patients_per_request),
+            rate: RateLimits { per_minute: Some(demo.per_minute), per_hour: Some(demo.per_hour), per_day: Some(demo.per_day) },
+        },
+        expires_at: None,
+    };
+    let limits = demo_key.limits;
+    let ensured = store.ensure_key_with_secret(demo_key, DEMO_KEY, now).await?;
+    // The configured demo limits apply to an existing demo key too.
+    if ensured.key.limits != limits {
+        store.update_key_limits(ensured.key.id, limits).await?;
+    }
+
+    let operator = NewKey { name: "Operator".into(), kind: KeyKind::Operator, limits: KeyLimits::default(), expires_at: None };
+    match std::env::var(OPERATOR_KEY_VARIABLE) {
+        Ok(secret) if !secret.trim().is_empty() => {
+            store.ensure_key_with_secret(operator, secret.trim(), now).await?;
+        }
+        _ => {
+            let keys = store.list_keys().await?;
+            if !keys.iter().any(|key| key.kind == KeyKind::Operator) {
+                let (key, secret) = store.create_key(operator, now).await?;
+                // Printed once on the console, never logged: the store keeps only its hash.
+                eprintln!("casualty: created the operator key {} (shown only now, store it safely):\n  {}", key.id, secret.expose());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes temporary job folders that an interrupted run left behind.
+async fn remove_partial_outputs(config: &Config) {
+    let jobs = config.data_dir.join("jobs");
+    let Ok(mut entries) = tokio::fs::read_dir(&jobs).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".partial") {
+            if let Err(error) = tokio::fs::remove_dir_all(entry.path()).await {
+                tracing::warn!(error = %error, "failed to remove a partial job output");
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,6 @@
+//! Rebuilds the crate when a file in `migrations/` changes, because `sqlx::migrate!` embeds them
+//! and Cargo does not track files that a macro reads.
+
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}
