@@ -164,6 +164,9 @@ pub fn write_targets<'w>(
 
     std::thread::scope(|scope| -> Result<(Summary, Vec<u64>), OutputError> {
         let (sender, receiver) = mpsc::sync_channel::<Vec<EncodedChunk>>(1);
+        // Written buffers come back emptied and are reused, so the same few allocations serve the
+        // whole run. Fresh buffers for every chunk let the allocator's heap grow with the count.
+        let (recycle, recycled) = mpsc::channel::<Vec<Vec<u8>>>();
         let names = &names;
         let writer = scope.spawn(move || -> Result<(Summary, Vec<u64>), OutputError> {
             let io_error = |slot: usize| move |source| OutputError::Io { path: names[slot].clone(), source };
@@ -174,12 +177,15 @@ pub fn write_targets<'w>(
                 bytes[slot] += head.len() as u64;
             }
             for batch in receiver {
-                for (buffers, part) in batch {
-                    for (slot, buffer) in buffers.iter().enumerate() {
+                for (mut buffers, part) in batch {
+                    for (slot, buffer) in buffers.iter_mut().enumerate() {
                         writers[slot].write_all(buffer).map_err(io_error(slot))?;
                         bytes[slot] += buffer.len() as u64;
+                        buffer.clear();
                     }
                     summary.merge(&part);
+                    // The producer may have stopped already; then the buffers are dropped.
+                    let _ = recycle.send(buffers);
                 }
                 progress.written(summary.total);
             }
@@ -192,17 +198,25 @@ pub fn write_targets<'w>(
         });
 
         let mut failure = None;
+        let mut spare: Vec<Vec<Vec<u8>>> = Vec::new();
         for batch in chunks.chunks(batch_len) {
             if cancel.load(Ordering::Relaxed) {
                 failure = Some(OutputError::Interrupted { written: 0, total });
                 break;
             }
+            spare.extend(recycled.try_iter());
+            let buffer_sets: Vec<Vec<Vec<u8>>> = batch
+                .iter()
+                .map(|part| {
+                    let patients = (part.end - part.start) as usize;
+                    spare.pop().unwrap_or_else(|| capacities.iter().map(|bytes| Vec::with_capacity(patients * bytes)).collect())
+                })
+                .collect();
             let encoded: Result<Vec<EncodedChunk>, serde_json::Error> = pool.install(|| {
                 batch
                     .par_iter()
-                    .map(|part| {
-                        let patients = (part.end - part.start) as usize;
-                        let mut buffers: Vec<Vec<u8>> = capacities.iter().map(|bytes| Vec::with_capacity(patients * bytes)).collect();
+                    .zip(buffer_sets)
+                    .map(|(part, mut buffers)| {
                         let mut summary = Summary::default();
                         for index in part.clone() {
                             let patient = generator.patient(index);
