@@ -74,9 +74,9 @@ struct GenerateArgs {
     /// Number of shards N, with --shard-from-env.
     #[arg(long, value_name = "N")]
     shards: Option<u64>,
-    /// Output formats, separated by commas: json, ndjson, csv, xml. One format that writes one
-    /// file (json, ndjson, xml) goes to the file --output. csv or several formats go into the
-    /// folder --output, which must not exist or be empty.
+    /// Output formats, separated by commas: json, ndjson, csv, xml, xlsx, fhir. One format that
+    /// writes one file (json, ndjson, xml, xlsx) goes to the file --output. csv, fhir or several
+    /// formats go into the folder --output, which must not exist or be empty.
     #[arg(long, default_value = "json", value_parser = parse_formats)]
     format: Formats,
     /// Output file or folder, or - for standard output (json, ndjson, xml or xlsx).
@@ -213,6 +213,9 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
             })?;
             Some(parse_shard(&format!("{index}/{n}"), "JOB_COMPLETION_INDEX")?)
         }
+        (None, false, Some(_)) => {
+            return Err(Failure::Input(anyhow::anyhow!("--shards is used only with --shard-from-env; add --shard-from-env, or use --shard K/N")));
+        }
         _ => None,
     };
     let range = match shard {
@@ -251,9 +254,6 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
         }
     }
 
-    let show_progress = !args.quiet && std::io::stderr().is_terminal();
-    let bar = progress::Bar::new(range.end - range.start, show_progress);
-    let started = Instant::now();
     let password_given = args.password.password_file.is_some() || args.password.password_env.is_some();
     if password_given && !args.encrypt {
         return Err(Failure::Input(anyhow::anyhow!("--password-file and --password-env are used only with --encrypt; add --encrypt or remove them")));
@@ -266,6 +266,11 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     };
     let packaging = Packaging { compression: args.compress, encryption };
     let stdout_bytes = Arc::new(AtomicU64::new(0));
+
+    // Timing starts after the password prompt, so typing is not counted as generation.
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let bar = progress::Bar::new(range.end - range.start, show_progress);
+    let started = Instant::now();
     let result = if args.zip {
         casualty_output::write_zip_file(&generator, &formats, &metadata_of, Path::new(&args.output), &options, &packaging, &mut |n| bar.set(n), &cancel)
     } else if !single_file {
@@ -289,7 +294,7 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
         Ok(done) => done,
         Err(error @ OutputError::Interrupted { .. }) => return Err(Failure::Interrupted(error.into())),
         Err(OutputError::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-        Err(error @ (OutputError::FolderNotEmpty { .. } | OutputError::NotRegularFile { .. })) => return Err(Failure::Input(error.into())),
+        Err(error @ (OutputError::FolderNotEmpty { .. } | OutputError::NotRegularFile { .. } | OutputError::NotAFolder { .. })) => return Err(Failure::Input(error.into())),
         Err(error) => return Err(Failure::Runtime(anyhow::Error::new(error).context("generation failed"))),
     };
     let seconds = started.elapsed().as_secs_f64();

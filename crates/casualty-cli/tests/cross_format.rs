@@ -50,7 +50,7 @@ fn every_format_matches_ndjson() {
     assert!(output.status.success(), "generate failed: {}", String::from_utf8_lossy(&output.stderr));
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/cross_format.py");
-    let read = Command::new(&python).arg(&script).arg(&out).output().expect("the Python interpreter runs");
+    let read = Command::new(&python).arg(&script).arg(&out).output().unwrap_or_else(|error| panic!("failed to run the Python interpreter {python}: {error}; set CASUALTY_PYTHON to the absolute path of a Python with validators/requirements.txt installed"));
     let report = String::from_utf8_lossy(&read.stdout);
     assert!(
         read.status.success(),

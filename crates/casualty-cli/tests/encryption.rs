@@ -121,7 +121,8 @@ fn casualty_decrypt(input: &Path, password_file: &Path, extra: &[&str]) -> Outpu
 }
 
 fn python_decrypt(input: &Path, output: &Path, password_file: &Path) -> Output {
-    Command::new(python())
+    let python = python();
+    Command::new(&python)
         .arg(script())
         .arg(input)
         .arg(output)
@@ -129,7 +130,7 @@ fn python_decrypt(input: &Path, output: &Path, password_file: &Path) -> Output {
         .arg(password_file)
         .stdin(Stdio::null())
         .output()
-        .expect("the Python interpreter runs")
+        .unwrap_or_else(|error| panic!("failed to run the Python interpreter {python}: {error}; set CASUALTY_PYTHON to the absolute path of a Python with validators/requirements.txt installed"))
 }
 
 /// Names of the entries of `folder`, sorted.

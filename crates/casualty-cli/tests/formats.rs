@@ -193,3 +193,45 @@ fn unknown_format_rejected() {
     assert_eq!(output.status.code(), Some(2), "an unknown format is bad input");
     assert!(stderr(&output).contains("pdf"), "the error names the format: {}", stderr(&output));
 }
+
+#[test]
+fn file_as_output_folder_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = awkward_scenario(dir.path());
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "planner's notes").unwrap();
+    let output = casualty(&["generate", "--config", &config, "--format", "csv,json", "--output", &file.to_string_lossy(), "--quiet"]);
+    assert_eq!(output.status.code(), Some(2), "a file where a folder is needed is bad input");
+    assert!(stderr(&output).contains("not a folder"), "the error says why: {}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "planner's notes", "the file is untouched");
+}
+
+#[test]
+fn shards_without_shard_from_env_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = awkward_scenario(dir.path());
+    let out = dir.path().join("run.json");
+    let output = casualty(&["generate", "--config", &config, "--shards", "3", "--output", &out.to_string_lossy()]);
+    assert_eq!(output.status.code(), Some(2), "--shards alone would be silently ignored");
+    assert!(stderr(&output).contains("--shard-from-env"), "the error names the missing option: {}", stderr(&output));
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn csv_guards_leading_quote() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = serde_json::json!({
+        "name": "quote",
+        "count": 5,
+        "front_configs": [{"id": "'=x", "name": "Front", "casualty_rate": 1, "nationality_distribution": [{"nationality_code": "POL", "percentage": 100}]}]
+    });
+    let config = dir.path().join("quote.json");
+    std::fs::write(&config, serde_json::to_vec(&scenario).unwrap()).unwrap();
+    let out = folder(&dir, "out");
+    generate_folder(&config.to_string_lossy(), &out, "csv", "1");
+    let patients = out.join("patients.csv");
+    let at = column(&patients, "front");
+    for row in read_csv(&patients) {
+        assert_eq!(&row[at], "''=x", "a value that starts with ' gets one more, so removing one restores it");
+    }
+}

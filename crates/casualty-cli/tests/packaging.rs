@@ -33,7 +33,8 @@ fn generate(args: &[&str]) {
 
 /// Runs a Python script with arguments and returns its standard output, failing on a nonzero exit.
 fn run_python(script: &str, args: &[&Path]) -> String {
-    let output = Command::new(python()).arg("-c").arg(script).args(args).output().expect("the Python interpreter runs");
+    let python = python();
+    let output = Command::new(&python).arg("-c").arg(script).args(args).output().unwrap_or_else(|error| panic!("failed to run the Python interpreter {python}: {error}; set CASUALTY_PYTHON to the absolute path of a Python with validators/requirements.txt installed"));
     assert!(output.status.success(), "the Python check failed: {}", stderr(&output));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

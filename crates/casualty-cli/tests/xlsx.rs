@@ -109,7 +109,7 @@ fn xlsx_read_back_by_openpyxl() {
     let output = casualty(&["generate", "--config", &config, "--format", "ndjson,xlsx", "--output", &out.to_string_lossy(), "--quiet"]);
     assert!(output.status.success(), "generate failed: {}", stderr(&output));
 
-    let read = Command::new(&python).arg("-c").arg(READ_BACK).arg(&out).arg(FORMULA_FRONT).output().expect("the Python interpreter runs");
+    let read = Command::new(&python).arg("-c").arg(READ_BACK).arg(&out).arg(FORMULA_FRONT).output().unwrap_or_else(|error| panic!("failed to run the Python interpreter {python}: {error}; set CASUALTY_PYTHON to the absolute path of a Python with validators/requirements.txt installed"));
     assert!(read.status.success(), "openpyxl disagrees with the NDJSON: {}", stderr(&read));
     let counts = String::from_utf8_lossy(&read.stdout);
     assert!(counts.starts_with("400 "), "openpyxl read every patient: {counts}");

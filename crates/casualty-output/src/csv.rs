@@ -4,8 +4,9 @@
 //! UTF-8 without a byte-order mark, CRLF line ends, a header row, and a field quoted only when it
 //! contains a comma, a double quote, CR or LF (quotes doubled inside). Text cells that begin with
 //! `=`, `+`, `-`, `@`, a tab or CR are prefixed with a single quote `'`, so that spreadsheets show
-//! them as text instead of running them as formulas. Only free-text columns get this, because
-//! codes, numbers and timestamps never start that way.
+//! them as text instead of running them as formulas. Text that begins with `'` gets one more, so a
+//! reader removes exactly one leading `'` from every free-text cell that begins with one. Only
+//! free-text columns get this, because codes, numbers and timestamps never start that way.
 //!
 //! Quoting is written by hand rather than through the `csv` crate's writer, because that writer
 //! owns an 8 KiB buffer and is built per output. Encoding here happens per patient into shared
@@ -75,7 +76,9 @@ impl Cells for Row<'_> {
     /// Neutralised against formula injection, then quoted if needed.
     fn text(&mut self, value: &str) {
         self.separate();
-        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        // A value that already starts with `'` is guarded too, so a reader can always remove
+        // exactly one leading `'` from a guarded cell.
+        if value.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) {
             let mut guarded = String::with_capacity(value.len() + 1);
             guarded.push('\'');
             guarded.push_str(value);

@@ -88,6 +88,10 @@ pub fn write_folder(
 ) -> Result<(Summary, u64), OutputError> {
     let display = path.display().to_string();
     let io_error = |source| OutputError::Io { path: display.clone(), source };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_dir() => return Err(OutputError::NotAFolder { path: display }),
+        _ => {}
+    }
     match std::fs::read_dir(path) {
         Ok(mut entries) => {
             if entries.next().is_some() {

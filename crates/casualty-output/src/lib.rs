@@ -156,8 +156,14 @@ pub enum OutputError {
     #[error("failed to encode a record")]
     Encode(#[from] serde_json::Error),
     /// The output path is something other than a regular file.
-    #[error("{path} exists and is not a regular file (a folder, device, pipe or symbolic link); choose a file path, or - for standard output")]
+    #[error("{path} exists and is not a regular file (a folder, device, pipe or symbolic link); choose another --output path")]
     NotRegularFile {
+        /// The path.
+        path: String,
+    },
+    /// The output path for a folder exists and is not a folder.
+    #[error("{path} exists and is not a folder; the formats requested write several files, so --output must be a new or empty folder")]
+    NotAFolder {
         /// The path.
         path: String,
     },

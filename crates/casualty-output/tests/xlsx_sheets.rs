@@ -51,7 +51,7 @@ fn long_tables_continue_on_new_sheets() {
     let cancel = AtomicBool::new(false);
     write_patients(&generator, Format::Xlsx, &metadata, file, "limit.xlsx", &options, &mut |_| {}, &cancel).expect("the workbook is written");
 
-    let output = Command::new(&python).arg("-c").arg(CHECK_SHEETS).arg(&path).arg(limit.to_string()).output().expect("the Python interpreter runs");
+    let output = Command::new(&python).arg("-c").arg(CHECK_SHEETS).arg(&path).arg(limit.to_string()).output().unwrap_or_else(|error| panic!("failed to run the Python interpreter {python}: {error}; set CASUALTY_PYTHON to the absolute path of a Python with validators/requirements.txt installed"));
     assert!(
         output.status.success(),
         "openpyxl check failed (install its packages with `{python} -m pip install -r validators/requirements.txt`): {}",

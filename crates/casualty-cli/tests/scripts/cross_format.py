@@ -95,7 +95,7 @@ def check_xml(folder, records):
 
 
 def unguard(value):
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r'":
         return value[1:]
     return value
 
