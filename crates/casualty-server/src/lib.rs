@@ -118,6 +118,49 @@ async fn fill_request_id(request: Request, next: Next) -> Response {
 /// # Errors
 /// The store cannot be opened, the address cannot be bound, or serving fails.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    let server = start(config).await?;
+    eprintln!("casualty: listening on http://{}", server.address);
+    shutdown_signal().await;
+    server.stop().await
+}
+
+/// A started service: its address and state, and the handle to stop it.
+pub struct RunningServer {
+    /// The address it listens on (useful with port 0).
+    pub address: std::net::SocketAddr,
+    /// Its shared state.
+    pub state: AppState,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections, lets open requests finish, stops running jobs (recorded as
+    /// failed, interrupted by shutdown) and waits up to 10 s for them.
+    ///
+    /// # Errors
+    /// Serving failed.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        let served = self.serving.await;
+        tracing::info!("stopping: running jobs are interrupted");
+        self.state.jobs.shut_down();
+        for _ in 0..100 {
+            if self.state.jobs.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        served.map_err(|error| anyhow::anyhow!("the server task failed: {error}"))??;
+        Ok(())
+    }
+}
+
+/// Opens the store, prepares keys and earlier jobs, starts the workers and starts serving.
+///
+/// # Errors
+/// The store cannot be opened or the address cannot be bound.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
     let now = Millis::now();
     prepare_keys(store.as_ref(), &config, now).await?;
@@ -134,20 +177,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind((config.host, config.port)).await.map_err(|error| anyhow::anyhow!("failed to listen on {}:{}: {error}", config.host, config.port))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, data_dir = %config.data_dir.display(), "casualty service listening");
-    eprintln!("casualty: listening on http://{address}");
 
     let service = NormalizePathLayer::trim_trailing_slash().layer(app(state.clone()));
-    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(service)).with_graceful_shutdown(shutdown_signal()).await?;
-
-    tracing::info!("stopping: running jobs are interrupted");
-    state.jobs.shut_down();
-    for _ in 0..100 {
-        if state.jobs.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(())
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(service))
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningServer { address, state, stop, serving })
 }
 
 /// Creates the demo key and the operator key when missing.

@@ -1,0 +1,375 @@
+//! The service over real HTTP on loopback, with a real SQLite file in a temporary folder: the
+//! request bodies that exercise tools send, job life cycles, limits, tenant isolation and a table
+//! of invalid requests.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use casualty_server::{Config, RunningServer, DEMO_KEY};
+use casualty_store::{KeyKind, KeyLimits, Millis, NewKey};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// A server on a free port with its own data folder.
+struct TestServer {
+    server: RunningServer,
+    base: String,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    async fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        TestServer::start_in(dir).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir) -> TestServer {
+        let config = Config { port: 0, data_dir: dir.path().join("data"), job_threads: 2, ..Config::default() };
+        let server = casualty_server::start(config).await.expect("the server starts");
+        let base = format!("http://{}/api/v1", server.address);
+        TestServer { server, base, client: reqwest::Client::new(), _dir: dir }
+    }
+
+    /// Creates a key without limits and returns its secret.
+    async fn user_key(&self, name: &str) -> String {
+        let new = NewKey { name: name.into(), kind: KeyKind::User, limits: KeyLimits::default(), expires_at: None };
+        let (_, secret) = self.server.state.store.create_key(new, Millis::now()).await.unwrap();
+        secret.expose().to_string()
+    }
+
+    async fn post(&self, key: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self.client.post(format!("{}{path}", self.base)).header("X-API-Key", key).json(body).send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
+        let response = self.client.get(format!("{}{path}", self.base)).header("X-API-Key", key).send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls a job until it leaves pending and running, or fails the test after `limit`.
+    async fn wait_for(&self, key: &str, job: &str, limit: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            let (status, body) = self.get(key, &format!("/jobs/{job}")).await;
+            assert_eq!(status, StatusCode::OK, "polling the job: {body}");
+            if !matches!(body["status"].as_str(), Some("pending" | "running")) {
+                return body;
+            }
+            assert!(started.elapsed() < limit, "job {job} did not finish within {limit:?}: {body}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn case(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases").join(name);
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_bodies_end_to_end() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    for (name, count) in [("seed-small.json", 500), ("seed-large.json", 5000)] {
+        let mut body = case(name);
+        body["output_formats"] = json!(["json", "csv"]);
+        let (status, created) = server.post(&key, "/generation/", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{name}: {created}");
+        assert!(created["estimated_duration"].as_u64().unwrap() >= 1, "{name}: an estimate in seconds");
+        let job = created["job_id"].as_str().unwrap().to_string();
+
+        let finished = server.wait_for(&key, &job, Duration::from_secs(120)).await;
+        assert_eq!(finished["status"], "completed", "{name}: {finished}");
+        assert_eq!(finished["progress"], 100);
+        assert_eq!(finished["summary"]["total"], count, "{name}: the summary counts every patient: {}", finished["summary"]);
+        let by_category: u64 = finished["summary"]["by_category"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+        assert_eq!(by_category, count, "{name}: the categories add up");
+        let files: Vec<&str> = finished["output_files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+        assert_eq!(files, ["events.csv", "metadata.json", "patients.csv", "patients.json"], "{name}: the CLI's file names");
+        assert!(!finished.to_string().contains(&*server._dir.path().to_string_lossy()), "{name}: no server path in the job");
+
+        let response = server.client.get(format!("{}/downloads/{job}", server.base)).header("X-API-Key", &key).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.bytes().await.unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("the download is a ZIP archive");
+        let mut text = String::new();
+        archive.by_name("patients.json").expect("the archive has patients.json").read_to_string(&mut text).unwrap();
+        let document: Value = serde_json::from_str(&text).unwrap();
+        let patients = document["patients"].as_array().unwrap();
+        assert_eq!(patients.len() as u64, count, "{name}: every patient is in the download");
+
+        // The injury mix of both bodies: 52% disease, 33% non-battle injury, 15% battle injury.
+        let share = |category: &str| patients.iter().filter(|p| p["injury_type"] == category).count() as f64 / count as f64;
+        let tolerance = if count >= 5000 { 0.025 } else { 0.07 };
+        for (category, expected) in [("Disease", 0.52), ("Non-Battle Injury", 0.33), ("Battle Injury", 0.15)] {
+            assert!((share(category) - expected).abs() < tolerance, "{name}: {category} share {:.3}, expected {expected}", share(category));
+        }
+
+        let (status, page) = server.get(&key, &format!("/jobs/{job}/results?page=2&per_page=7")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["patients"].as_array().unwrap().as_slice(), &patients[7..14], "{name}: a page equals the same records of the output");
+    }
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_key_limits_enforced() {
+    let server = TestServer::start().await;
+    let body = |count: u64| json!({"configuration": {"count": count}});
+
+    let (status, error) = server.post(DEMO_KEY, "/generation", &body(51)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
+    assert!(error["detail"].as_str().unwrap().contains("50 patients per request"), "the error names the limit: {error}");
+
+    let mut accepted = 0;
+    let mut rejected = None;
+    for _ in 0..11 {
+        let response = server.client.post(format!("{}/generation", server.base)).header("X-API-Key", DEMO_KEY).json(&body(5)).send().await.unwrap();
+        if response.status() == StatusCode::CREATED {
+            accepted += 1;
+        } else {
+            rejected = Some(response);
+        }
+    }
+    assert_eq!(accepted, 10, "10 generating requests per minute");
+    let rejected = rejected.expect("the 11th request is rejected");
+    assert_eq!(rejected.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = rejected.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After is within the minute window: {retry}");
+    assert_eq!(rejected.headers()["x-ratelimit-limit"], "10");
+    let error: Value = rejected.json().await.unwrap();
+    assert!(error["detail"].as_str().unwrap().contains("per minute"), "the error names the window: {error}");
+
+    let (status, _) = server.get(DEMO_KEY, "/jobs").await;
+    assert_eq!(status, StatusCode::OK, "polling has its own budget");
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_requests_never_exceed_limit() {
+    let server = TestServer::start().await;
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let client = server.client.clone();
+        let url = format!("{}/generation", server.base);
+        tasks.push(tokio::spawn(async move {
+            client.post(url).header("X-API-Key", DEMO_KEY).json(&json!({"configuration": {"count": 1}})).send().await.unwrap().status()
+        }));
+    }
+    let mut created = 0;
+    let mut limited = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::TOO_MANY_REQUESTS => limited += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(created, 10, "exactly the per-minute limit is admitted");
+    assert_eq!(limited, 40);
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_keys_see_nothing() {
+    let server = TestServer::start().await;
+    let owner = server.user_key("owner").await;
+    let other = server.user_key("other").await;
+    let (_, created) = server.post(&owner, "/generation", &json!({"configuration": {"count": 20}})).await;
+    let job = created["job_id"].as_str().unwrap().to_string();
+    server.wait_for(&owner, &job, Duration::from_secs(60)).await;
+
+    for path in [format!("/jobs/{job}"), format!("/jobs/{job}/results"), format!("/downloads/{job}")] {
+        let (status, body) = server.get(&other, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path} by another key: {body}");
+    }
+    let (status, _) = server.post(&other, &format!("/jobs/{job}/cancel"), &json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "cancel by another key");
+    let response = server.client.delete(format!("{}/jobs/{job}", server.base)).header("X-API-Key", &other).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "delete by another key");
+    let (_, list) = server.get(&other, "/jobs").await;
+    assert_eq!(list["total"], 0, "another key lists none of the owner's jobs");
+
+    let (status, _) = server.get(&owner, &format!("/jobs/{job}")).await;
+    assert_eq!(status, StatusCode::OK, "the owner still sees the job");
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_running_job() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    let (_, created) = server.post(&key, "/generation", &json!({"configuration": {"count": 3_000_000}, "output_formats": ["fhir"]})).await;
+    let job = created["job_id"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    loop {
+        let (_, body) = server.get(&key, &format!("/jobs/{job}")).await;
+        if body["status"] == "running" && body["progress_details"]["patients_done"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the job did not start: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let asked = Instant::now();
+    let (status, body) = server.post(&key, &format!("/jobs/{job}/cancel"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let finished = server.wait_for(&key, &job, Duration::from_secs(10)).await;
+    assert_eq!(finished["status"], "cancelled", "{finished}");
+    assert!(asked.elapsed() < Duration::from_secs(3), "cancelled in {:?}", asked.elapsed());
+    let jobs = server.server.state.config.data_dir.join("jobs");
+    let leftovers: Vec<_> = std::fs::read_dir(&jobs).map(|entries| entries.map(|e| e.unwrap().file_name()).collect()).unwrap_or_default();
+    assert!(leftovers.is_empty(), "no partial output remains: {leftovers:?}");
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_fails_interrupted_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let server = TestServer::start_in(dir).await;
+    let key = server.user_key("planner").await;
+    let (_, created) = server.post(&key, "/generation", &json!({"configuration": {"count": 3_000_000}, "output_formats": ["fhir"]})).await;
+    let job = created["job_id"].as_str().unwrap().to_string();
+    loop {
+        let (_, body) = server.get(&key, &format!("/jobs/{job}")).await;
+        if body["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let TestServer { server: running, _dir: dir, .. } = server;
+    running.stop().await.unwrap();
+
+    let server = TestServer::start_in(dir).await;
+    let body = server.wait_for(&key, &job, Duration::from_secs(5)).await;
+    assert_eq!(body["status"], "failed", "{body}");
+    assert!(body["error"].as_str().unwrap().contains("interrupted"), "the error says why: {body}");
+    let leftovers: Vec<_> = std::fs::read_dir(data.join("data/jobs")).map(|entries| entries.map(|e| e.unwrap().file_name()).collect()).unwrap_or_default();
+    assert!(leftovers.is_empty(), "no partial output remains: {leftovers:?}");
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_requests_rejected() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    let valid = || json!({"configuration": {"count": 5}});
+    let with = |field: &str, value: Value| {
+        let mut body = valid();
+        body[field] = value;
+        body
+    };
+    let scenario = |field: &str, value: Value| {
+        let mut body = valid();
+        body["configuration"][field] = value;
+        body
+    };
+    // (body, expected status, text the error must contain)
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (json!([]), 422, "object"),
+        (json!("text"), 422, "object"),
+        (json!({}), 422, "configuration"),
+        (json!({"configuration": {"count": 5}, "configuration_id": "x"}), 422, "configuration_id"),
+        (json!({"configuration_id": "not-a-uuid"}), 422, "configuration_id"),
+        (json!({"configuration_id": "00000000-0000-4000-8000-000000000000"}), 404, "configuration"),
+        (scenario("count", json!(0)), 422, "configuration.count"),
+        (scenario("count", json!(-5)), 422, "configuration.count"),
+        (scenario("count", json!(1e12)), 422, "configuration.count"),
+        (scenario("count", json!("many")), 422, "configuration.count"),
+        (scenario("seed", json!(-1)), 422, "configuration.seed"),
+        (scenario("unknown_key", json!(1)), 422, "unknown_key"),
+        (scenario("injury_distribution", json!({"Disease": 2.0})), 422, "injury_distribution"),
+        (scenario("injury_distribution", json!({"Disease": 0.5, "Battle Injury": 0.2})), 422, "injury_distribution"),
+        (scenario("injury_distribution", json!({"Plague": 1.0})), 422, "injury_distribution"),
+        (scenario("base_date", json!("yesterday")), 422, "configuration.base_date"),
+        (scenario("days_of_fighting", json!(0)), 422, "configuration.days_of_fighting"),
+        (scenario("front_configs", json!([{"id": "a", "nationality_distribution": [{"nationality_code": "XXX", "percentage": 100}]}])), 422, "nationality_code"),
+        (scenario("front_configs", json!("north")), 422, "front_configs"),
+        (scenario("warfare_types", json!(["laser"])), 422, "warfare_types"),
+        (with("total_patients", json!(0)), 422, "total_patients"),
+        (with("total_patients", json!(-3)), 422, "total_patients"),
+        (with("output_formats", json!(["pdf"])), 422, "output_formats[0]"),
+        (with("output_formats", json!([])), 422, "output_formats"),
+        (with("output_formats", json!("json")), 422, "output_formats"),
+        (with("use_compression", json!("yes")), 422, "use_compression"),
+        (with("use_encryption", json!(true)), 422, "encryption_password"),
+        (with("encryption_password", json!("longenough")), 422, "encryption_password"),
+        (json!({"configuration": {"count": 5}, "use_encryption": true, "encryption_password": "short"}), 422, "encryption_password"),
+        (with("priority", json!("urgent")), 422, "priority"),
+        (with("priority", json!(1)), 422, "priority"),
+        (with("preset_id", json!("x")), 422, "preset_id"),
+        (with("surprise", json!(true)), 422, "surprise"),
+    ];
+    assert!(cases.len() >= 30, "at least 30 cases");
+    for (body, expected, mention) in &cases {
+        let (status, error) = server.post(&key, "/generation", body).await;
+        assert_eq!(status.as_u16(), *expected, "body {body}: {error}");
+        assert!(error.to_string().contains(mention), "the error for {body} names `{mention}`: {error}");
+        assert!(error["request_id"].is_string() && error["timestamp"].is_string() && error["detail"].is_string(), "the error body: {error}");
+        assert!(!error.to_string().contains("longenough"), "a password is never echoed: {error}");
+    }
+
+    let raw = |body: &'static str, content_type: &'static str| {
+        server.client.post(format!("{}/generation", server.base)).header("X-API-Key", &key).header("content-type", content_type).body(body).send()
+    };
+    assert_eq!(raw("{\"configuration\": ", "application/json").await.unwrap().status(), StatusCode::BAD_REQUEST, "malformed JSON");
+    assert_eq!(raw("{}", "text/plain").await.unwrap().status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "not JSON");
+    let huge = "x".repeat(2 << 20);
+    let response = server.client.post(format!("{}/generation", server.base)).header("X-API-Key", &key).header("content-type", "application/json").body(huge).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "an oversized body");
+    let error: Value = response.json().await.unwrap();
+    assert!(error["request_id"].is_string(), "413 uses the error body too: {error}");
+
+    for (path, expected) in [("/jobs/not-a-uuid", 404), ("/jobs/..%2F..%2Fetc%2Fpasswd", 404), ("/jobs/00000000-0000-4000-8000-000000000000", 404), ("/downloads/%2e%2e", 404), ("/jobs?per_page=0", 400), ("/jobs?status=done", 400), ("/nothing", 404)] {
+        let (status, error) = server.get(&key, path).await;
+        assert_eq!(status.as_u16(), expected, "GET {path}: {error}");
+        assert!(error["error"].is_string(), "GET {path} uses the error body: {error}");
+    }
+
+    for secret in ["", "wrong", "sk_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+        let (status, error) = server.get(secret, "/jobs").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "key {secret:?}: {error}");
+    }
+    let response = server.client.get(format!("{}/jobs", server.base)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "no key");
+    let response = server.client.put(format!("{}/jobs", server.base)).header("X-API-Key", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_and_expired_keys_rejected() {
+    let server = TestServer::start().await;
+    let store = &server.server.state.store;
+    let new = NewKey { name: "short-lived".into(), kind: KeyKind::User, limits: KeyLimits::default(), expires_at: Some(Millis::now().plus_millis(-1)) };
+    let (_, expired) = store.create_key(new, Millis::now().plus_millis(-10_000)).await.unwrap();
+    let (status, error) = server.get(expired.expose(), "/jobs").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+    assert!(error["detail"].as_str().unwrap().contains("expired"), "{error}");
+
+    let new = NewKey { name: "revoked".into(), kind: KeyKind::User, limits: KeyLimits::default(), expires_at: None };
+    let (key, secret) = store.create_key(new, Millis::now()).await.unwrap();
+    store.revoke_key(key.id, Millis::now()).await.unwrap();
+    let (status, error) = server.get(secret.expose(), "/jobs").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+    assert!(error["detail"].as_str().unwrap().contains("revoked"), "{error}");
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_trailing_slash() {
+    let server = TestServer::start().await;
+    for path in ["/health/live", "/health/live/"] {
+        let response = server.client.get(format!("{}{path}", server.base)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(response.headers().contains_key("x-request-id"), "{path}: the request id header");
+        assert_eq!(response.json::<Value>().await.unwrap(), json!({"status": "alive"}));
+    }
+    let response = server.client.get(format!("{}/health/ready", server.base)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    server.server.stop().await.unwrap();
+}
