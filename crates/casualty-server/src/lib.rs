@@ -51,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .route("/jobs/{id}", get(routes::jobs::get_job).delete(routes::jobs::delete_job))
         .route("/jobs/{id}/cancel", post(routes::jobs::cancel_job))
         .route("/jobs/{id}/results", get(routes::jobs::job_results))
+        .route("/jobs/{id}/patients/{patient_id}", get(routes::jobs::job_patient))
         .route("/downloads/{id}", get(routes::downloads::download));
 
     let cors = if state.config.cors_origins.is_empty() {

@@ -112,6 +112,15 @@ async fn seed_bodies_end_to_end() {
         let (status, page) = server.get(&key, &format!("/jobs/{job}/results?page=2&per_page=7")).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(page["patients"].as_array().unwrap().as_slice(), &patients[7..14], "{name}: a page equals the same records of the output");
+
+        let last = &patients[patients.len() - 1];
+        let (status, found) = server.get(&key, &format!("/jobs/{job}/patients/{}", last["id"].as_str().unwrap())).await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        assert_eq!(&found, last, "{name}: a patient by id equals its record in the output");
+        let (status, found) = server.get(&key, &format!("/jobs/{job}/patients/3")).await;
+        assert_eq!((status, &found), (StatusCode::OK, &patients[3]), "{name}: a patient by sequence number");
+        let (status, _) = server.get(&key, &format!("/jobs/{job}/patients/{}", uuid::Uuid::nil())).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name}: an unknown patient");
     }
     server.server.stop().await.unwrap();
 }

@@ -102,6 +102,12 @@ impl<'a> Generator<'a> {
         &self.schedule
     }
 
+    /// Returns the id of the patient at `index` without generating the record: the UUID v5 of the
+    /// index in the run's namespace.
+    pub fn patient_id(&self, index: u64) -> uuid::Uuid {
+        uuid::Uuid::new_v5(&self.run_namespace, &index.to_be_bytes())
+    }
+
     /// Generates patient `index` (0 to count - 1).
     pub fn patient(&self, index: u64) -> Patient<'_> {
         let mut rng = Stream::new(self.scenario.seed, index);
@@ -130,7 +136,7 @@ impl<'a> Generator<'a> {
         // 7. The person.
         let person = self.people.person(self, nation, allergies, injury_time, &mut rng);
 
-        let id = uuid::Uuid::new_v5(&self.run_namespace, &index.to_be_bytes());
+        let id = self.patient_id(index);
         let mechanism = &self.reference.mechanisms[injuries.mechanism];
         Patient {
             id,
