@@ -199,19 +199,37 @@ pub fn write_targets<'w>(
 
         let mut failure = None;
         let mut spare: Vec<Vec<Vec<u8>>> = Vec::new();
+        // One batch being encoded, one in the channel and one being written: three batches of
+        // buffer sets are all a run ever needs, whatever the speed of the destination.
+        let max_sets = 3 * batch_len;
+        let mut allocated_sets = 0;
         for batch in chunks.chunks(batch_len) {
             if cancel.load(Ordering::Relaxed) {
                 failure = Some(OutputError::Interrupted { written: 0, total });
                 break;
             }
             spare.extend(recycled.try_iter());
-            let buffer_sets: Vec<Vec<Vec<u8>>> = batch
-                .iter()
-                .map(|part| {
-                    let patients = (part.end - part.start) as usize;
-                    spare.pop().unwrap_or_else(|| capacities.iter().map(|bytes| Vec::with_capacity(patients * bytes)).collect())
-                })
-                .collect();
+            let mut buffer_sets: Vec<Vec<Vec<u8>>> = Vec::with_capacity(batch.len());
+            for part in batch {
+                let set = match spare.pop() {
+                    Some(set) => set,
+                    None if allocated_sets < max_sets => {
+                        allocated_sets += 1;
+                        let patients = (part.end - part.start) as usize;
+                        capacities.iter().map(|bytes| Vec::with_capacity(patients * bytes)).collect()
+                    }
+                    // Every set is in use: wait for the writer to return one. If the writer has
+                    // stopped, its error is collected below.
+                    None => match recycled.recv() {
+                        Ok(set) => set,
+                        Err(_) => break,
+                    },
+                };
+                buffer_sets.push(set);
+            }
+            if buffer_sets.len() < batch.len() {
+                break;
+            }
             let encoded: Result<Vec<EncodedChunk>, serde_json::Error> = pool.install(|| {
                 batch
                     .par_iter()
