@@ -52,7 +52,14 @@ pub fn app(state: AppState) -> Router {
         .route("/jobs/{id}/cancel", post(routes::jobs::cancel_job))
         .route("/jobs/{id}/results", get(routes::jobs::job_results))
         .route("/jobs/{id}/patients/{patient_id}", get(routes::jobs::job_patient))
-        .route("/downloads/{id}", get(routes::downloads::download));
+        .route("/downloads/{id}", get(routes::downloads::download))
+        .route("/configurations", get(routes::configurations::list_configurations).post(routes::configurations::create_configuration))
+        .route("/configurations/validate", post(routes::configurations::validate_configuration))
+        .route("/configurations/reference/{list}", get(routes::configurations::reference_list))
+        .route(
+            "/configurations/{id}",
+            get(routes::configurations::get_configuration).put(routes::configurations::update_configuration).delete(routes::configurations::delete_configuration),
+        );
 
     let cors = if state.config.cors_origins.is_empty() {
         None

@@ -382,3 +382,75 @@ async fn health_and_trailing_slash() {
     assert_eq!(response.status(), StatusCode::OK);
     server.server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configurations_keep_versions() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    let other = server.user_key("other").await;
+    let small = case("seed-small.json");
+
+    let (status, created) = server.post(&key, "/configurations/", &json!({"name": "Small", "configuration": small["configuration"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["version"], 1);
+    let id = created["id"].as_str().unwrap().to_string();
+
+    let mut changed = small["configuration"].clone();
+    changed["count"] = json!(30);
+    let response = server.client.put(format!("{}/configurations/{id}", server.base)).header("X-API-Key", &key).json(&json!({"configuration": changed})).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let updated: Value = response.json().await.unwrap();
+    assert_eq!((updated["version"].as_u64(), updated["configuration"]["count"].as_u64()), (Some(2), Some(30)), "{updated}");
+
+    let (_, first) = server.get(&key, &format!("/configurations/{id}?version=1")).await;
+    assert_eq!(first["configuration"]["count"], 500, "version 1 stays readable: {first}");
+    let (_, latest) = server.get(&key, &format!("/configurations/{id}")).await;
+    assert_eq!(latest["version"], 2);
+    let (_, list) = server.get(&key, "/configurations").await;
+    assert_eq!(list["configurations"].as_array().unwrap().len(), 1);
+
+    let (status, job) = server.post(&key, "/generation", &json!({"configuration_id": id})).await;
+    assert_eq!(status, StatusCode::CREATED, "a saved configuration starts a job: {job}");
+    let finished = server.wait_for(&key, job["job_id"].as_str().unwrap(), Duration::from_secs(60)).await;
+    assert_eq!(finished["summary"]["total"], 30, "the job uses the latest version: {finished}");
+
+    let (status, _) = server.get(&other, &format!("/configurations/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another key cannot read it");
+    let (status, _) = server.post(&other, "/generation", &json!({"configuration_id": id})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another key cannot generate from it");
+
+    let (status, error) = server.post(&key, "/configurations", &json!({"name": "Bad", "configuration": {"count": -1}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error.to_string().contains("configuration.count"), "{error}");
+
+    let response = server.client.delete(format!("{}/configurations/{id}", server.base)).header("X-API-Key", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (status, _) = server.get(&key, &format!("/configurations/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "deleted");
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_and_reference_lists() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    let (status, answer) = server.post(&key, "/configurations/validate/", &case("seed-large.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer, json!({"valid": true, "errors": []}));
+    let (status, answer) = server.post(&key, "/configurations/validate", &json!({"count": 0, "injury_distribution": {"Plague": 1}})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer["valid"], false);
+    let paths: Vec<&str> = answer["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert!(paths.contains(&"count"), "{answer}");
+
+    let (status, nations) = server.get(&key, "/configurations/reference/nationalities/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(nations["items"].as_array().unwrap().iter().any(|n| n["code"] == "DEU"), "{nations}");
+    let (_, facilities) = server.get(&key, "/configurations/reference/facility-types").await;
+    assert_eq!(facilities["items"].as_array().unwrap().len(), 5);
+    let (_, categories) = server.get(&key, "/configurations/reference/condition-types").await;
+    assert_eq!(categories["items"].as_array().unwrap().len(), 3);
+    let (status, _) = server.get(&key, "/configurations/reference/planets").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    server.server.stop().await.unwrap();
+}

@@ -1,6 +1,7 @@
 //! Handlers, grouped by resource, and the JSON body extractor whose rejections use the API's
 //! error body.
 
+pub mod configurations;
 pub mod downloads;
 pub mod generation;
 pub mod health;
