@@ -53,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .route("/jobs/{id}/results", get(routes::jobs::job_results))
         .route("/jobs/{id}/patients/{patient_id}", get(routes::jobs::job_patient))
         .route("/downloads/{id}", get(routes::downloads::download))
+        .route("/streaming/generate", get(routes::streaming::stream_saved).post(routes::streaming::stream_posted))
         .route("/configurations", get(routes::configurations::list_configurations).post(routes::configurations::create_configuration))
         .route("/configurations/validate", post(routes::configurations::validate_configuration))
         .route("/configurations/reference/{list}", get(routes::configurations::reference_list))

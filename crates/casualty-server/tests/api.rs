@@ -454,3 +454,36 @@ async fn validate_and_reference_lists() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     server.server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_sends_json_and_ndjson() {
+    let server = TestServer::start().await;
+    let scenario = json!({"configuration": {"count": 40, "seed": 3}});
+    let response = server.client.post(format!("{}/streaming/generate?batch_size=7", server.base)).header("X-API-Key", DEMO_KEY).json(&scenario).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-patient-count"], "40");
+    assert_eq!(response.headers()["x-batch-size"], "7");
+    let document: Value = response.json().await.expect("the streamed body is one JSON document");
+    assert_eq!(document["total_patients"], 40);
+    assert_eq!(document["complete"], true);
+    let patients = document["patients"].as_array().unwrap();
+    assert_eq!(patients.len(), 40);
+
+    let parsed = casualty_core::scenario::parse_scenario_value(&scenario, casualty_core::scenario::CommandLineOverrides::default()).unwrap();
+    let generator = casualty_core::engine::Generator::new(&parsed.scenario);
+    assert_eq!(patients[39], serde_json::to_value(generator.patient(39)).unwrap(), "the same records as the generator");
+
+    let response = server.client.post(format!("{}/streaming/generate", server.base)).header("X-API-Key", DEMO_KEY).header("Accept", "application/x-ndjson").json(&scenario).send().await.unwrap();
+    assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+    let text = response.text().await.unwrap();
+    let lines: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.as_slice(), patients.as_slice(), "NDJSON holds the same patients");
+
+    let response = server.client.post(format!("{}/streaming/generate?batch_size=0", server.base)).header("X-API-Key", DEMO_KEY).json(&scenario).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "batch_size 0");
+    let response = server.client.post(format!("{}/streaming/generate?count=51", server.base)).header("X-API-Key", DEMO_KEY).json(&scenario).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "streaming enforces the patients-per-request limit");
+    let response = server.client.get(format!("{}/streaming/generate", server.base)).header("X-API-Key", DEMO_KEY).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "GET needs a configuration_id");
+    server.server.stop().await.unwrap();
+}

@@ -1,0 +1,136 @@
+//! `GET` and `POST /api/v1/streaming/generate`: patients streamed to the client as they are
+//! generated.
+//!
+//! One blocking thread generates patients in order and sends them in batches through a bounded
+//! channel. A slow client fills the channel, which pauses generation, so memory stays flat; a
+//! client that disconnects closes the channel, which stops generation.
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+use casualty_core::engine::Generator;
+use casualty_core::scenario::{parse_scenario_value, CommandLineOverrides, Scenario};
+use casualty_store::ConfigurationId;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::routes::JsonBody;
+use crate::state::AppState;
+
+/// Batches in flight between the generating thread and the client.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Patients per batch when the request does not say.
+const DEFAULT_BATCH_SIZE: u32 = 100;
+
+/// Query of a streaming request.
+#[derive(Debug, Deserialize)]
+pub struct StreamQuery {
+    /// A saved configuration of the caller (GET only).
+    configuration_id: Option<String>,
+    /// Patients, replacing the scenario's count.
+    count: Option<u64>,
+    /// Patients per batch, 1 to 1000.
+    batch_size: Option<u32>,
+    /// `json` (default) or `ndjson`.
+    format: Option<String>,
+}
+
+/// Handles `GET /api/v1/streaming/generate?configuration_id=&count=&batch_size=`.
+pub async fn stream_saved(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Query(query): Query<StreamQuery>) -> Result<Response, ApiError> {
+    let Some(id) = query.configuration_id.as_deref() else {
+        return Err(ApiError::bad_request("missing configuration_id: give the id of a saved configuration, or POST the scenario"));
+    };
+    let id: ConfigurationId = id.parse().map_err(|_| ApiError::bad_request(format!("invalid configuration_id `{}`: expected a UUID", id.chars().take(40).collect::<String>())))?;
+    let saved = state.store.get_configuration(caller.key.id, id, None).await?.ok_or_else(|| ApiError::not_found(format!("configuration {id} not found for this API key")))?;
+    stream(state, caller, headers, query, json!({"configuration": saved.body})).await
+}
+
+/// Handles `POST /api/v1/streaming/generate` with a scenario, bare or as a request body.
+pub async fn stream_posted(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Query(query): Query<StreamQuery>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    stream(state, caller, headers, query, body).await
+}
+
+async fn stream(state: AppState, caller: Caller, headers: HeaderMap, query: StreamQuery, document: Value) -> Result<Response, ApiError> {
+    let batch_size = query.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
+    if !(1..=1000).contains(&batch_size) {
+        return Err(ApiError::bad_request(format!("invalid batch_size {batch_size}: expected 1 to 1000")));
+    }
+    let wants_ndjson = match query.format.as_deref() {
+        Some("ndjson") => true,
+        Some("json") => false,
+        Some(other) => return Err(ApiError::bad_request(format!("invalid format `{}`: expected json or ndjson", other.chars().take(20).collect::<String>()))),
+        None => headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("application/x-ndjson")),
+    };
+    let scenario = parse_scenario(&document, query.count)?;
+    let total = scenario.count;
+    caller.admit_generation(&state, total).await?;
+    tracing::info!(api_key.id = %caller.key.id, record.count = total, "streaming started");
+
+    let (sender, receiver) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(BATCHES_IN_FLIGHT);
+    tokio::task::spawn_blocking(move || produce(&scenario, batch_size, wants_ndjson, &sender));
+    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
+    let content_type = if wants_ndjson { "application/x-ndjson" } else { "application/json" };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert("x-patient-count", HeaderValue::from(total));
+    headers.insert("x-batch-size", HeaderValue::from(batch_size));
+    Ok(response)
+}
+
+fn parse_scenario(document: &Value, count: Option<u64>) -> Result<Scenario, ApiError> {
+    parse_scenario_value(document, CommandLineOverrides { count, seed: None }).map(|request| request.scenario).map_err(|error| {
+        let errors: Vec<FieldError> = error
+            .errors
+            .into_iter()
+            .map(|e| FieldError { path: e.path, value: serde_json::from_str(&e.value).unwrap_or(Value::String(e.value)), message: "invalid value".into(), accepted: e.expected })
+            .collect();
+        ApiError::invalid(format!("the scenario is invalid ({} errors)", errors.len()), errors)
+    })
+}
+
+/// Generates every patient in order and sends them in batches. The JSON document ends with
+/// `"complete": true`, or, if encoding fails after streaming began, with `"complete": false` and
+/// an `error` object, so a reader can tell a finished document from an interrupted one.
+fn produce(scenario: &Scenario, batch_size: u32, ndjson: bool, sender: &mpsc::Sender<Result<Vec<u8>, std::io::Error>>) {
+    let generator = Generator::new(scenario);
+    let total = scenario.count;
+    let mut batch = Vec::with_capacity(batch_size as usize * 2600);
+    if !ndjson {
+        batch.extend_from_slice(format!("{{\"total_patients\":{total},\"patients\":[").as_bytes());
+    }
+    let mut in_batch = 0;
+    for index in 0..total {
+        if !ndjson && index > 0 {
+            batch.push(b',');
+        }
+        if let Err(error) = serde_json::to_writer(&mut batch, &generator.patient(index)) {
+            let record = json!({"error": "internal_error", "detail": format!("encoding patient {index} failed: {error}"), "patients_sent": index});
+            let tail = if ndjson { format!("{record}\n") } else { format!("],\"complete\":false,\"error\":{record}}}") };
+            batch.extend_from_slice(tail.as_bytes());
+            let _ = sender.blocking_send(Ok(batch));
+            return;
+        }
+        if ndjson {
+            batch.push(b'\n');
+        }
+        in_batch += 1;
+        if in_batch == batch_size {
+            in_batch = 0;
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size as usize * 2600));
+            if sender.blocking_send(Ok(full)).is_err() {
+                tracing::info!(patients_sent = index + 1, "streaming client disconnected");
+                return;
+            }
+        }
+    }
+    if !ndjson {
+        batch.extend_from_slice(b"],\"complete\":true}");
+    }
+    let _ = sender.blocking_send(Ok(batch));
+}
