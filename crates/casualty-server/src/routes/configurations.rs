@@ -14,7 +14,7 @@ use crate::error::{ApiError, FieldError};
 use crate::routes::JsonBody;
 use crate::state::AppState;
 
-/// Longest configuration name, in characters.
+/// Maximum length of a configuration name, in characters.
 const MAX_NAME_CHARS: usize = 200;
 
 /// Handles `POST /api/v1/configurations/`: `{"name", "configuration"}`, saved as version 1.
@@ -67,7 +67,7 @@ pub async fn delete_configuration(State(state): State<AppState>, caller: Caller,
 }
 
 /// Handles `POST /api/v1/configurations/validate/`: a scenario, bare or as a request body, checked
-/// without saving anything. Answers `{"valid", "errors"}`.
+/// without saving anything. Returns `{"valid", "errors"}`.
 pub async fn validate_configuration(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> Result<Json<Value>, ApiError> {
     caller.admit_read(&state).await?;
     let errors = scenario_errors(&body);
@@ -98,7 +98,7 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// Every problem of a scenario document, as field errors.
+/// Lists every problem of a scenario document as field errors.
 fn scenario_errors(document: &Value) -> Vec<FieldError> {
     match parse_scenario_value(document, CommandLineOverrides::default()) {
         Ok(_) => Vec::new(),

@@ -24,7 +24,7 @@ use crate::state::AppState;
 /// Batches in flight between the generating thread and the client.
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Patients per batch when the request does not say.
+/// Patients per batch when the request gives no `batch_size`.
 const DEFAULT_BATCH_SIZE: u32 = 100;
 
 /// Query of a streaming request.
