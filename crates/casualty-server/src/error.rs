@@ -13,13 +13,13 @@ use serde::Serialize;
 /// One invalid field of a request.
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldError {
-    /// Where the field is, such as `configuration.front_configs[0].id`.
+    /// Path of the field, such as `configuration.front_configs[0].id`.
     pub path: String,
     /// The value received, or `null` when the field is missing.
     pub value: serde_json::Value,
-    /// What is wrong with it.
+    /// The problem with the value.
     pub message: String,
-    /// What would be accepted.
+    /// Description of the accepted values.
     pub accepted: String,
 }
 
@@ -108,7 +108,7 @@ struct Body<'a> {
     error: &'a str,
     detail: &'a str,
     timestamp: String,
-    /// Filled in by the request-id layer (see [`crate::app`]), which knows the request.
+    /// Filled in by the request-id layer (see [`crate::app`]), which has the request.
     request_id: Option<String>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     errors: &'a [FieldError],

@@ -54,7 +54,7 @@ pub async fn cancel_job(State(state): State<AppState>, caller: Caller, Path(id):
     if job.status.is_finished() {
         return Err(ApiError::conflict(format!("job {} is already {}; only pending or running jobs can be cancelled", job.id, job.status.as_str())));
     }
-    // A pending job is cancelled at once; a running one stops at its next batch, well within a
+    // A pending job is cancelled at once. A running one stops at its next batch, well within a
     // second, and its worker removes the partial output.
     let job = state.store.request_cancel(caller.key.id, job.id, Millis::now()).await?;
     state.jobs.cancel(job.id);
@@ -118,7 +118,7 @@ pub async fn job_results(State(state): State<AppState>, caller: Caller, Path(id)
 /// id or its sequence number.
 ///
 /// A patient's id is derived from its index, so the index of an id is found by deriving ids in
-/// order; that takes about a second per million patients, and no index is stored.
+/// order. That takes time in proportion to the job's size, but no index needs to be stored.
 pub async fn job_patient(State(state): State<AppState>, caller: Caller, Path((id, patient_id)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
     caller.admit_read(&state).await?;
     let job = find_job(&state, &caller, &id).await?;
@@ -143,7 +143,7 @@ pub async fn job_patient(State(state): State<AppState>, caller: Caller, Path((id
     patient.map(Json).ok_or_else(|| ApiError::not_found(format!("patient {} not found in job {}", shorten(&patient_id), job.id)))
 }
 
-/// How a patient is named in a path.
+/// The name of a patient in a path: its id or its sequence number.
 enum PatientKey {
     Id(uuid::Uuid),
     Sequence(u64),
@@ -192,7 +192,7 @@ fn page_bounds(page: Option<u32>, per_page: Option<u32>, default_per_page: u32) 
     Ok((page, per_page))
 }
 
-/// The API view of a job: never a server path or a secret.
+/// Returns the API view of a job, which never contains a server path or a secret.
 pub(crate) fn job_view(state: &AppState, job: &Job) -> Value {
     let done = if job.status == JobStatus::Running { state.jobs.written(job.id).unwrap_or(job.patients_done) } else { job.patients_done };
     let progress = match job.status {
