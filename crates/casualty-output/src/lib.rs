@@ -128,7 +128,7 @@ pub trait Encoder: Send + Sync {
     }
 }
 
-/// The encoder of a format, for an output described by `metadata`.
+/// Returns the encoder of a format, for an output described by `metadata`.
 pub fn encoder(format: Format, metadata: &Metadata) -> Box<dyn Encoder> {
     match format {
         Format::Json => Box::new(json::JsonEncoder),

@@ -22,7 +22,7 @@ use crate::{encoder, Format, Metadata, OutputError, Sink};
 /// the formats' patients are large, so memory stays bounded by bytes rather than patients.
 const CHUNK_BYTES: usize = 4 << 20;
 
-/// Fewest patients per chunk, so that per-chunk overhead stays small for very large records.
+/// Minimum patients per chunk, so that per-chunk overhead stays small for very large records.
 const MIN_CHUNK_PATIENTS: u64 = 16;
 
 /// One chunk's encoded bytes, one buffer per output file, and the summary of its patients.

@@ -184,7 +184,7 @@ pub enum ConfigError {
     Parse {
         /// The file.
         path: PathBuf,
-        /// What the TOML parser reported.
+        /// The TOML parser's message.
         message: String,
     },
     /// A setting is out of range.
@@ -194,7 +194,7 @@ pub enum ConfigError {
         name: &'static str,
         /// Its value.
         value: String,
-        /// What is accepted.
+        /// Description of the accepted values.
         accepted: &'static str,
     },
 }

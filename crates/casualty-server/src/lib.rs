@@ -38,7 +38,7 @@ pub const DEMO_KEY: &str = "DEMO_MILMED_2025_50_PATIENTS";
 /// The environment variable that may hold the operator key.
 pub const OPERATOR_KEY_VARIABLE: &str = "CASUALTY_OPERATOR_KEY";
 
-/// Longest error body that the request-id layer rewrites; error bodies are far smaller.
+/// Maximum size of an error body that the request-id layer rewrites. Error bodies are far smaller.
 const MAX_ERROR_BODY_BYTES: usize = 1 << 20;
 
 /// Builds the router with every route and layer.
@@ -114,7 +114,7 @@ async fn fill_request_id(request: Request, next: Next) -> Response {
     };
     let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
         Ok(value) => value,
-        // A layer outside the handlers (the body limit) answered in plain text: wrap it.
+        // A layer outside the handlers (the body limit) responded in plain text, so wrap it.
         Err(_) => serde_json::json!({"error": "payload_too_large", "detail": "the request body is larger than this server accepts; send a smaller body", "timestamp": Millis::now().to_rfc3339()}),
     };
     value["request_id"] = request_id.map_or(serde_json::Value::Null, serde_json::Value::String);

@@ -22,7 +22,7 @@ pub struct AppState {
     pub queued: Arc<Notify>,
 }
 
-/// What the service keeps in memory about a job, never in the database.
+/// Memory-only state of a job, never stored in the database.
 #[derive(Default)]
 pub struct JobMemory {
     /// The encryption password of a job that encrypts its outputs, until the job starts.

@@ -109,7 +109,7 @@ async fn run_job(state: &AppState, job: Job) {
     state.jobs.remove(id);
 }
 
-/// Why a job did not complete.
+/// The reason a job did not complete.
 enum JobFailure {
     Cancelled,
     Failed(String),
