@@ -15,6 +15,7 @@
 //! ```
 
 pub mod engine;
+pub mod presets;
 pub mod model;
 pub mod random;
 pub mod record;

@@ -28,7 +28,7 @@ pub struct ServeArgs {
     /// Jobs that run at once [default: 1].
     #[arg(long, env = "CASUALTY_WORKERS")]
     pub workers: Option<usize>,
-    /// Generation threads of each job [default: the number of CPUs].
+    /// Generation threads of each job, and threads shared by all streams [default: the number of CPUs].
     #[arg(long, env = "CASUALTY_JOB_THREADS")]
     pub job_threads: Option<usize>,
     /// Largest accepted request body in bytes [default: 1048576].
@@ -78,9 +78,9 @@ pub struct ConfigFile {
     pub log_json: Option<bool>,
 }
 
-/// Limits of the built-in demo key.
+/// Limits of the built-in demo key. A limit missing from the file keeps its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct DemoLimits {
     /// Patients per request.
     pub patients_per_request: NonZeroU32,
@@ -100,9 +100,10 @@ impl Default for DemoLimits {
 }
 
 /// Limits on reads (polling jobs, pages of results, downloads) of every key. They are separate
-/// from the generation limits, so polling never uses up a key's generation budget.
+/// from the generation limits, so polling never uses up a key's generation budget. A limit
+/// missing from the file keeps its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ReadLimits {
     /// Reads per minute.
     pub per_minute: NonZeroU32,
@@ -130,7 +131,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Jobs that run at once.
     pub workers: usize,
-    /// Generation threads of each job.
+    /// Generation threads of each job, and threads shared by all streaming requests.
     pub job_threads: usize,
     /// Largest accepted request body in bytes; larger bodies get 413.
     pub max_body_bytes: usize,
@@ -184,11 +185,12 @@ pub enum ConfigError {
     Parse {
         /// The file.
         path: PathBuf,
-        /// The TOML parser's message.
+        /// Description of the problem: the setting at fault, its line and its accepted values, or
+        /// the TOML parser's message for a syntax error.
         message: String,
     },
     /// A setting is out of range.
-    #[error("invalid setting {name} = {value}: expected {accepted}")]
+    #[error("invalid setting {name} = {value} {origin}: expected {accepted}")]
     Invalid {
         /// The setting.
         name: &'static str,
@@ -196,8 +198,34 @@ pub enum ConfigError {
         value: String,
         /// Description of the accepted values.
         accepted: &'static str,
+        /// Source of the value: "in configuration file PATH" or "from --flag or VARIABLE".
+        origin: String,
     },
 }
+
+// Accepted values of settings, for error messages.
+const WORKERS_ACCEPTED: &str = "a whole number from 1 to 64";
+const JOB_THREADS_ACCEPTED: &str = "a whole number from 1 to 1024";
+const MAX_BODY_BYTES_ACCEPTED: &str = "1024 to 1073741824 bytes";
+const RETENTION_HOURS_ACCEPTED: &str = "a whole number of hours, at least 1";
+const CORS_ORIGINS_ACCEPTED: &str = "origins such as https://exercise.example.org: a scheme, a host and an optional port, with no path and no wildcard";
+const LIMIT_ACCEPTED: &str = "a whole number from 1 to 4294967295";
+
+/// The keys of a configuration file and their accepted values, for error messages.
+const FILE_SETTINGS: [(&str, &str); 12] = [
+    ("host", "an IPv4 or IPv6 address such as \"127.0.0.1\""),
+    ("port", "a whole number from 0 to 65535"),
+    ("data_dir", "a folder path"),
+    ("workers", WORKERS_ACCEPTED),
+    ("job_threads", JOB_THREADS_ACCEPTED),
+    ("max_body_bytes", MAX_BODY_BYTES_ACCEPTED),
+    ("cors_origins", "a list of origins such as [\"https://exercise.example.org\"]"),
+    ("retention_hours", RETENTION_HOURS_ACCEPTED),
+    ("demo_key", "true or false"),
+    ("demo_limits", "a table with any of patients_per_request, per_minute, per_hour and per_day"),
+    ("read_limits", "a table with any of per_minute, per_hour and per_day"),
+    ("log_json", "true or false"),
+];
 
 impl Config {
     /// Resolves the settings from flags and environment (`args`), the file they name, and the
@@ -218,35 +246,136 @@ impl Config {
             workers: args.workers.or(file.workers).unwrap_or(defaults.workers),
             job_threads: args.job_threads.or(file.job_threads).unwrap_or(defaults.job_threads),
             max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
-            cors_origins: args.cors_origins.clone().or(file.cors_origins).unwrap_or_default(),
+            // Blank entries are dropped, so an empty list in a flag or variable turns CORS off.
+            cors_origins: args.cors_origins.clone().or(file.cors_origins).unwrap_or_default().iter().map(|origin| origin.trim().to_string()).filter(|origin| !origin.is_empty()).collect(),
             retention_hours: args.retention_hours.or(file.retention_hours).unwrap_or(defaults.retention_hours),
             demo_key: !args.no_demo_key && file.demo_key.unwrap_or(true),
             demo_limits: file.demo_limits.unwrap_or_default(),
             read_limits: file.read_limits.unwrap_or_default(),
             log_json: args.log_json || file.log_json.unwrap_or(false),
         };
-        config.validate()?;
+        if let Err((name, value, accepted)) = config.validate() {
+            let from_args = match name {
+                "workers" => args.workers.is_some(),
+                "job_threads" => args.job_threads.is_some(),
+                "max_body_bytes" => args.max_body_bytes.is_some(),
+                "cors_origins" => args.cors_origins.is_some(),
+                "retention_hours" => args.retention_hours.is_some(),
+                _ => false,
+            };
+            // Defaults are valid, so a value that did not come from the arguments came from the file.
+            let origin = match &args.config_file {
+                Some(path) if !from_args => format!("in configuration file {}", path.display()),
+                _ => format!("from --{} or CASUALTY_{}", name.replace('_', "-"), name.to_ascii_uppercase()),
+            };
+            return Err(ConfigError::Invalid { name, value, accepted, origin });
+        }
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks the ranges that the types cannot express. Returns the invalid setting, its value and
+    /// its accepted values.
+    fn validate(&self) -> Result<(), (&'static str, String, &'static str)> {
         if !(1..=64).contains(&self.workers) {
-            return Err(ConfigError::Invalid { name: "workers", value: self.workers.to_string(), accepted: "a whole number from 1 to 64" });
+            return Err(("workers", self.workers.to_string(), WORKERS_ACCEPTED));
         }
         if !(1..=1024).contains(&self.job_threads) {
-            return Err(ConfigError::Invalid { name: "job_threads", value: self.job_threads.to_string(), accepted: "a whole number from 1 to 1024" });
+            return Err(("job_threads", self.job_threads.to_string(), JOB_THREADS_ACCEPTED));
         }
         if !(1024..=(1 << 30)).contains(&self.max_body_bytes) {
-            return Err(ConfigError::Invalid { name: "max_body_bytes", value: self.max_body_bytes.to_string(), accepted: "1024 to 1073741824 bytes" });
+            return Err(("max_body_bytes", self.max_body_bytes.to_string(), MAX_BODY_BYTES_ACCEPTED));
         }
         if self.retention_hours == 0 {
-            return Err(ConfigError::Invalid { name: "retention_hours", value: "0".into(), accepted: "at least 1 hour" });
+            return Err(("retention_hours", "0".into(), RETENTION_HOURS_ACCEPTED));
+        }
+        if let Some(origin) = self.cors_origins.iter().find(|origin| !is_origin(origin)) {
+            return Err(("cors_origins", format!("{origin:?}"), CORS_ORIGINS_ACCEPTED));
         }
         Ok(())
     }
 }
 
+/// Checks whether `text` is an origin as browsers send it: `scheme://host` with an optional port, no
+/// path and no wildcard. Any other entry would never match a request, and a `*` entry makes the
+/// CORS layer of tower-http 0.6 panic.
+fn is_origin(text: &str) -> bool {
+    let Some((scheme, authority)) = text.split_once("://") else {
+        return false;
+    };
+    let valid_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic()) && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let valid_authority = !authority.is_empty() && authority.chars().all(|c| c.is_ascii_graphic() && !"/?#*@\\".contains(c));
+    valid_scheme && valid_authority
+}
+
 fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-    toml::from_str(&text).map_err(|error| ConfigError::Parse { path: path.to_path_buf(), message: error.to_string() })
+    let error = match toml::from_str::<ConfigFile>(&text) {
+        Ok(file) => return Ok(file),
+        Err(error) => error,
+    };
+    let Ok(table) = toml::from_str::<toml::Table>(&text) else {
+        // A syntax error: TOML's message shows the line and the text at fault.
+        return Err(ConfigError::Parse { path: path.to_path_buf(), message: error.to_string() });
+    };
+    // The file is valid TOML, so each setting is parsed again on its own. That names every
+    // setting at fault with its accepted values, where serde's messages name only Rust types.
+    let message = match invalid_settings(&table).as_slice() {
+        [] => error.to_string(),
+        [(key, problem)] => {
+            let line = error.span().map(|span| text[..span.start].matches('\n').count() + 1);
+            describe_invalid_setting(key, line, problem)
+        }
+        several => {
+            let lines: String = several.iter().map(|(key, problem)| format!("\n  {}", describe_invalid_setting(key, None, problem))).collect();
+            format!("{} settings are invalid:{lines}", several.len())
+        }
+    };
+    Err(ConfigError::Parse { path: path.to_path_buf(), message })
+}
+
+/// Returns the dotted key and the parser's message of each setting of `table` that does not
+/// parse on its own. In `demo_limits` and `read_limits` it names the entry at fault.
+fn invalid_settings(table: &toml::Table) -> Vec<(String, String)> {
+    let parse_alone = |key: &str, value: &toml::Value| toml::Value::Table(toml::Table::from_iter([(key.to_string(), value.clone())])).try_into::<ConfigFile>().err();
+    let mut invalid = Vec::new();
+    for (key, value) in table {
+        let Some(error) = parse_alone(key, value) else {
+            continue;
+        };
+        let before = invalid.len();
+        if let (toml::Value::Table(entries), "demo_limits" | "read_limits") = (value, key.as_str()) {
+            for (entry, entry_value) in entries {
+                let alone = toml::Value::Table(toml::Table::from_iter([(entry.clone(), entry_value.clone())]));
+                if let Some(error) = parse_alone(key, &alone) {
+                    invalid.push((format!("{key}.{entry}"), error.message().to_string()));
+                }
+            }
+        }
+        if invalid.len() == before {
+            invalid.push((key.clone(), error.message().to_string()));
+        }
+    }
+    invalid
+}
+
+/// Describes an invalid or unknown setting of a configuration file, with its accepted values.
+fn describe_invalid_setting(key: &str, line: Option<usize>, problem: &str) -> String {
+    let at = line.map(|line| format!(" (line {line})")).unwrap_or_default();
+    let (parent, entry) = key.split_once('.').map_or((None, key), |(parent, entry)| (Some(parent), entry));
+    let entries: &[&str] = match parent {
+        None => &[],
+        Some("demo_limits") => &["patients_per_request", "per_minute", "per_hour", "per_day"],
+        Some(_) => &["per_minute", "per_hour", "per_day"],
+    };
+    match parent {
+        None => match FILE_SETTINGS.iter().find(|(name, _)| *name == key) {
+            Some((_, accepted)) => format!("setting `{key}`{at} is invalid: {problem} (accepted: {accepted})"),
+            None => {
+                let names: Vec<&str> = FILE_SETTINGS.iter().map(|(name, _)| *name).collect();
+                format!("unknown setting `{key}`{at}; the accepted settings are {}", names.join(", "))
+            }
+        },
+        Some(_) if entries.contains(&entry) => format!("setting `{key}`{at} is invalid: {problem} (accepted: {LIMIT_ACCEPTED})"),
+        Some(parent) => format!("unknown setting `{key}`{at}; the accepted settings of [{parent}] are {}", entries.join(", ")),
+    }
 }

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod worker;
@@ -57,6 +58,8 @@ pub fn app(state: AppState) -> Router {
         .route("/configurations", get(routes::configurations::list_configurations).post(routes::configurations::create_configuration))
         .route("/configurations/validate", post(routes::configurations::validate_configuration))
         .route("/configurations/reference/{list}", get(routes::configurations::reference_list))
+        .route("/presets", get(routes::presets::list_presets))
+        .route("/presets/{id}", get(routes::presets::get_preset))
         .route(
             "/configurations/{id}",
             get(routes::configurations::get_configuration).put(routes::configurations::update_configuration).delete(routes::configurations::delete_configuration),
@@ -72,9 +75,11 @@ pub fn app(state: AppState) -> Router {
 
     let router = Router::new()
         .nest("/api/v1", api)
+        .merge(openapi::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(auth::add_rate_limit_headers))
         .layer(axum::middleware::from_fn(fill_request_id))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -103,7 +108,8 @@ async fn method_not_allowed() -> ApiError {
 async fn fill_request_id(request: Request, next: Next) -> Response {
     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let response = next.run(request).await;
-    let is_error = response.extensions().get::<ErrorBody>().is_some() || response.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    let status = response.status();
+    let is_error = response.extensions().get::<ErrorBody>().is_some() || status.is_client_error() || status.is_server_error();
     if !is_error {
         return response;
     }
@@ -113,15 +119,27 @@ async fn fill_request_id(request: Request, next: Next) -> Response {
         Err(_) => return ApiError::internal(&"an error body could not be read").into_response(),
     };
     let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
-        Ok(value) => value,
-        // A layer outside the handlers (the body limit) responded in plain text, so wrap it.
-        Err(_) => serde_json::json!({"error": "payload_too_large", "detail": "the request body is larger than this server accepts; send a smaller body", "timestamp": Millis::now().to_rfc3339()}),
+        Ok(value @ serde_json::Value::Object(_)) => value,
+        // A layer or an extractor answered in plain text (the body limit, a query value of the
+        // wrong type), so wrap its message in the error body.
+        _ => framework_error_body(status, &bytes),
     };
     value["request_id"] = request_id.map_or(serde_json::Value::Null, serde_json::Value::String);
     let bytes = serde_json::to_vec(&value).unwrap_or_default();
     parts.headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Builds the error body for a plain-text rejection of the web framework, keeping its message.
+fn framework_error_body(status: StatusCode, text: &[u8]) -> serde_json::Value {
+    let (error, detail) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is larger than this server accepts; send a smaller body".to_owned()),
+        StatusCode::BAD_REQUEST => ("bad_request", format!("invalid request: {}", String::from_utf8_lossy(text).trim())),
+        _ => ("error", String::from_utf8_lossy(text).trim().to_owned()),
+    };
+    let detail = if detail.is_empty() { status.canonical_reason().unwrap_or("request failed").to_lowercase() } else { detail };
+    serde_json::json!({"error": error, "detail": detail, "timestamp": Millis::now().to_rfc3339()})
 }
 
 /// Runs the service until SIGTERM or SIGINT.
@@ -181,7 +199,18 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     }
     remove_partial_outputs(&config).await;
 
-    let state = AppState { config: Arc::new(config.clone()), store, jobs: Arc::new(JobRegistry::default()), queued: Arc::new(tokio::sync::Notify::new()) };
+    let streaming_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.job_threads)
+        .thread_name(|index| format!("casualty-stream-{index}"))
+        .build()
+        .map_err(|error| anyhow::anyhow!("failed to start the streaming threads: {error}"))?;
+    let state = AppState {
+        config: Arc::new(config.clone()),
+        store,
+        jobs: Arc::new(JobRegistry::default()),
+        queued: Arc::new(tokio::sync::Notify::new()),
+        streaming_pool: Arc::new(streaming_pool),
+    };
     worker::spawn_workers(&state);
     worker::spawn_retention(&state);
 

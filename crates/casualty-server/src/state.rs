@@ -20,6 +20,9 @@ pub struct AppState {
     pub jobs: Arc<JobRegistry>,
     /// Wakes a worker when a job is queued.
     pub queued: Arc<Notify>,
+    /// Threads that encode streamed patients, shared by every streaming request so that many
+    /// clients cannot start more threads than the machine has.
+    pub streaming_pool: Arc<rayon::ThreadPool>,
 }
 
 /// Memory-only state of a job, never stored in the database.

@@ -140,6 +140,11 @@ async fn demo_key_limits_enforced() {
         let response = server.client.post(format!("{}/generation", server.base)).header("X-API-Key", DEMO_KEY).json(&body(5)).send().await.unwrap();
         if response.status() == StatusCode::CREATED {
             accepted += 1;
+            let headers = response.headers();
+            assert_eq!(headers["x-ratelimit-limit"], "10", "the minute window is the tightest");
+            assert_eq!(headers["x-ratelimit-remaining"], (10 - accepted).to_string().as_str());
+            assert_eq!(headers["x-ratelimit-window"], "minute");
+            assert!(headers["x-ratelimit-reset"].to_str().unwrap().ends_with('Z'), "the reset is an RFC 3339 time");
         } else {
             rejected = Some(response);
         }
@@ -153,8 +158,10 @@ async fn demo_key_limits_enforced() {
     let error: Value = rejected.json().await.unwrap();
     assert!(error["detail"].as_str().unwrap().contains("per minute"), "the error names the window: {error}");
 
-    let (status, _) = server.get(DEMO_KEY, "/jobs").await;
-    assert_eq!(status, StatusCode::OK, "polling has its own budget");
+    let polled = server.client.get(format!("{}/jobs", server.base)).header("X-API-Key", DEMO_KEY).send().await.unwrap();
+    assert_eq!(polled.status(), StatusCode::OK, "polling has its own budget");
+    assert_eq!(polled.headers()["x-ratelimit-limit"], "600", "reads report the read limits");
+    assert_eq!(polled.headers()["x-ratelimit-remaining"], "599");
     server.server.stop().await.unwrap();
 }
 
@@ -223,6 +230,13 @@ async fn cancel_stops_running_job() {
         assert!(started.elapsed() < Duration::from_secs(30), "the job did not start: {body}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let response = server.client.delete(format!("{}/jobs/{job}", server.base)).header("X-API-Key", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT, "a running job is not deleted");
+    let error: Value = response.json().await.unwrap();
+    assert!(error["detail"].as_str().unwrap().contains("cancel it first"), "{error}");
+    let (_, body) = server.get(&key, &format!("/jobs/{job}")).await;
+    assert_eq!(body["status"], "running", "a rejected delete changes nothing: {body}");
+
     let asked = Instant::now();
     let (status, body) = server.post(&key, &format!("/jobs/{job}/cancel"), &json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -333,7 +347,7 @@ async fn invalid_requests_rejected() {
     let error: Value = response.json().await.unwrap();
     assert!(error["request_id"].is_string(), "413 uses the error body too: {error}");
 
-    for (path, expected) in [("/jobs/not-a-uuid", 404), ("/jobs/..%2F..%2Fetc%2Fpasswd", 404), ("/jobs/00000000-0000-4000-8000-000000000000", 404), ("/downloads/%2e%2e", 404), ("/jobs?per_page=0", 400), ("/jobs?status=done", 400), ("/nothing", 404)] {
+    for (path, expected) in [("/jobs/not-a-uuid", 404), ("/jobs/..%2F..%2Fetc%2Fpasswd", 404), ("/jobs/00000000-0000-4000-8000-000000000000", 404), ("/downloads/%2e%2e", 404), ("/jobs?per_page=0", 400), ("/jobs?page=abc", 400), ("/jobs?status=done", 400), ("/nothing", 404)] {
         let (status, error) = server.get(&key, path).await;
         assert_eq!(status.as_u16(), expected, "GET {path}: {error}");
         assert!(error["error"].is_string(), "GET {path} uses the error body: {error}");
@@ -485,5 +499,37 @@ async fn streaming_sends_json_and_ndjson() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "streaming enforces the patients-per-request limit");
     let response = server.client.get(format!("{}/streaming/generate", server.base)).header("X-API-Key", DEMO_KEY).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST, "GET needs a configuration_id");
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presets_listed_and_runnable() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+
+    let (status, catalogue) = server.get("", "/presets").await;
+    assert_eq!(status, StatusCode::OK, "the catalogue needs no key: {catalogue}");
+    let presets = catalogue["presets"].as_array().expect("a list of presets");
+    assert!(presets.len() >= 8, "at least eight presets: {catalogue}");
+    for preset in presets {
+        assert!(preset["name"].as_str().is_some_and(|name| !name.is_empty()), "{preset}");
+        assert!(preset["description"].as_str().is_some_and(|text| !text.is_empty()), "{preset}");
+    }
+
+    let (status, drill) = server.get("", "/presets/mass-casualty-drill").await;
+    assert_eq!(status, StatusCode::OK, "{drill}");
+    assert_eq!(drill["id"], "mass-casualty-drill");
+    let scenario = drill["scenario"].clone();
+    assert_eq!(scenario["name"], drill["name"]);
+
+    let (status, created) = server.post(&key, "/generation", &json!({"configuration": scenario, "output_formats": ["ndjson"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "a preset runs as it is: {created}");
+    let job = server.wait_for(&key, created["job_id"].as_str().unwrap(), Duration::from_secs(60)).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["summary"]["total"], scenario["count"], "{job}");
+
+    let (status, error) = server.get("", "/presets/no-such-preset").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(error["detail"].as_str().unwrap().contains("peacekeeping"), "the error lists the presets: {error}");
     server.server.stop().await.unwrap();
 }

@@ -43,7 +43,7 @@ pub use crate::error::{AdmitError, AuthError, StoreError};
 pub use crate::ids::ParseIdError;
 pub use crate::jobs::{Job, JobControl, JobEvent, JobId, JobStatus, NewJob, OutputFile, Priority};
 pub use crate::keys::{ApiKey, EnsuredKey, KeyId, KeyKind, KeyLimits, KeySecret, KeyStatus, NewKey, RateLimits};
-pub use crate::limits::{Rejection, RequestKind, Usage, Window, WindowCounts};
+pub use crate::limits::{Quota, Rejection, RequestKind, Usage, Window, WindowCounts};
 pub use crate::sqlite::{SqliteStore, DATABASE_FILE};
 pub use crate::time::{Millis, ParseTimeError};
 
@@ -133,11 +133,14 @@ pub trait Store: Send + Sync {
     /// requests after `now - w`, including any recorded with a time after `now`. Counting and recording
     /// are one atomic step, so parallel calls never admit more than a limit.
     ///
+    /// Returns the [`Quota`] left in the tightest limited window, or `None` when `limits` sets
+    /// no limit.
+    ///
     /// # Errors
     ///
     /// [`AdmitError::Rejected`] with the window and when to retry; nothing is recorded.
     /// [`AdmitError::Store`] with [`StoreError::NotFound`] for an unknown key.
-    async fn admit(&self, key: KeyId, kind: RequestKind, patients: u64, limits: RateLimits, now: Millis) -> Result<(), AdmitError>;
+    async fn admit(&self, key: KeyId, kind: RequestKind, patients: u64, limits: RateLimits, now: Millis) -> Result<Option<Quota>, AdmitError>;
 
     /// Returns a key's admitted requests and requested patients in the minute, hour and day
     /// ending at `now`, counted as `admit` counts them, and since its creation.

@@ -131,6 +131,33 @@ impl Rejection {
     }
 }
 
+/// The room left under a key's limits after an admitted request: the window with the fewest
+/// requests left, for the `X-RateLimit-*` headers of a successful response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// The window with the fewest requests left. When several tie, the shortest.
+    pub window: Window,
+    /// That window's limit.
+    pub limit: u32,
+    /// Requests still admitted in that window, counting the one just admitted.
+    pub remaining: u32,
+    /// When the oldest request counted in that window leaves it, which frees one request.
+    pub reset_at: Millis,
+}
+
+/// Returns the quota of the window with the fewest requests left, given each limited window's
+/// count before the admitted request and the time its oldest counted request was made (the
+/// admitted request's own time when the window was empty).
+pub(crate) fn tightest(windows: impl IntoIterator<Item = (Window, u32, u64, Millis)>) -> Option<Quota> {
+    windows
+        .into_iter()
+        .map(|(window, limit, count_before, oldest_at)| {
+            let remaining = u64::from(limit).saturating_sub(count_before + 1);
+            Quota { window, limit, remaining: u32::try_from(remaining).unwrap_or(u32::MAX), reset_at: oldest_at.plus_millis(window.length_millis()) }
+        })
+        .min_by_key(|quota| (quota.remaining, quota.window))
+}
+
 /// Counts in the minute, hour and day that end at a given time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WindowCounts {
@@ -209,6 +236,27 @@ mod tests {
         let day = rejection(RequestKind::Read, Window::Day, 1, now, now);
         assert_eq!(latest([minute, day.clone()]), Some(day));
         assert_eq!(latest([]), None);
+    }
+
+    #[test]
+    fn tightest_keeps_fewest_remaining() {
+        let now = Millis::from_unix_millis(1_000_000);
+        let earlier = Millis::from_unix_millis(400_000);
+        let quota = tightest([(Window::Minute, 10, 0, now), (Window::Hour, 50, 48, earlier), (Window::Day, 100, 48, earlier)]).unwrap();
+        assert_eq!(quota.window, Window::Hour);
+        assert_eq!(quota.limit, 50);
+        assert_eq!(quota.remaining, 1);
+        assert_eq!(quota.reset_at, earlier.plus_millis(Millis::HOUR));
+        assert_eq!(tightest([]), None);
+    }
+
+    #[test]
+    fn tightest_prefers_shortest_on_tie() {
+        let now = Millis::from_unix_millis(0);
+        let quota = tightest([(Window::Minute, 5, 0, now), (Window::Day, 5, 0, now)]).unwrap();
+        assert_eq!(quota.window, Window::Minute);
+        assert_eq!(quota.remaining, 4);
+        assert_eq!(quota.reset_at, Millis::from_unix_millis(Millis::MINUTE));
     }
 
     #[test]

@@ -66,10 +66,6 @@ pub async fn cancel_job(State(state): State<AppState>, caller: Caller, Path(id):
 pub async fn delete_job(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     caller.admit_read(&state).await?;
     let job = find_job(&state, &caller, &id).await?;
-    if job.status == JobStatus::Running {
-        state.jobs.cancel(job.id);
-        return Err(ApiError::conflict(format!("job {} is running; cancel it first, then delete it", job.id)));
-    }
     state.store.delete_job(caller.key.id, job.id).await?;
     let folder = crate::worker::job_folder(&state.config, job.id);
     if let Err(error) = tokio::fs::remove_dir_all(&folder).await {

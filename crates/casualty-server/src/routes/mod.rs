@@ -6,6 +6,7 @@ pub mod downloads;
 pub mod generation;
 pub mod health;
 pub mod jobs;
+pub mod presets;
 pub mod streaming;
 
 use axum::extract::rejection::JsonRejection;

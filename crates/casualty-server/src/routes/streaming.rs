@@ -1,8 +1,8 @@
 //! `GET` and `POST /api/v1/streaming/generate`: patients streamed to the client as they are
 //! generated.
 //!
-//! One blocking thread generates patients in order and sends them in batches through a bounded
-//! channel. A slow client fills the channel, which pauses generation, so memory stays flat; a
+//! A blocking thread has the shared streaming pool encode patients in parallel and sends them, in
+//! order and in batches, through a bounded channel. A slow client fills the channel, which pauses generation, so memory stays flat; a
 //! client that disconnects closes the channel, which stops generation.
 
 use axum::body::Body;
@@ -14,6 +14,7 @@ use casualty_core::scenario::{parse_scenario_value, CommandLineOverrides, Scenar
 use casualty_store::ConfigurationId;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use rayon::prelude::*;
 use tokio::sync::mpsc;
 
 use crate::auth::Caller;
@@ -26,6 +27,14 @@ const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Patients per batch when the request gives no `batch_size`.
 const DEFAULT_BATCH_SIZE: u32 = 100;
+
+/// Patients that one parallel encoding task handles at least, rounded up to whole batches, so
+/// that small batches still give each thread enough work to outweigh the hand-over.
+const PATIENTS_PER_TASK: u64 = 512;
+
+/// Encoding tasks per pool thread in one round. With two, a thread that finishes early takes
+/// another task, so one slow task holds up a round less.
+const TASKS_PER_THREAD: usize = 2;
 
 /// Query of a streaming request.
 #[derive(Debug, Deserialize)]
@@ -72,7 +81,8 @@ async fn stream(state: AppState, caller: Caller, headers: HeaderMap, query: Stre
     tracing::info!(api_key.id = %caller.key.id, record.count = total, "streaming started");
 
     let (sender, receiver) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(BATCHES_IN_FLIGHT);
-    tokio::task::spawn_blocking(move || produce(&scenario, batch_size, wants_ndjson, &sender));
+    let pool = state.streaming_pool.clone();
+    tokio::task::spawn_blocking(move || produce(&pool, &scenario, batch_size, wants_ndjson, &sender));
     let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
     let content_type = if wants_ndjson { "application/x-ndjson" } else { "application/json" };
     let mut response = Response::new(body);
@@ -97,40 +107,86 @@ fn parse_scenario(document: &Value, count: Option<u64>) -> Result<Scenario, ApiE
 /// Generates every patient in order and sends them in batches. The JSON document ends with
 /// `"complete": true`, or, if encoding fails after streaming began, with `"complete": false` and
 /// an `error` object, so a reader can tell a finished document from an interrupted one.
-fn produce(scenario: &Scenario, batch_size: u32, ndjson: bool, sender: &mpsc::Sender<Result<Vec<u8>, std::io::Error>>) {
+///
+/// Patients are encoded in rounds: the pool encodes a few tasks of whole batches in parallel,
+/// then this thread sends the batches in patient order. Each round holds at most
+/// `TASKS_PER_THREAD * threads` tasks, so memory stays bounded whatever the count.
+fn produce(pool: &rayon::ThreadPool, scenario: &Scenario, batch_size: u32, ndjson: bool, sender: &mpsc::Sender<Result<Vec<u8>, std::io::Error>>) {
     let generator = Generator::new(scenario);
     let total = scenario.count;
-    let mut batch = Vec::with_capacity(batch_size as usize * 2600);
-    if !ndjson {
-        batch.extend_from_slice(format!("{{\"total_patients\":{total},\"patients\":[").as_bytes());
+    let batch_size = u64::from(batch_size);
+    let patients_per_task = PATIENTS_PER_TASK.div_ceil(batch_size) * batch_size;
+    let tasks_per_round = (pool.current_num_threads() * TASKS_PER_THREAD) as u64;
+    let patients_per_round = patients_per_task * tasks_per_round;
+
+    if !ndjson && sender.blocking_send(Ok(format!("{{\"total_patients\":{total},\"patients\":[").into_bytes())).is_err() {
+        return;
     }
-    let mut in_batch = 0;
-    for index in 0..total {
+    let mut round_start = 0;
+    while round_start < total {
+        let round_end = total.min(round_start + patients_per_round);
+        let tasks: Vec<(u64, u64)> = (round_start..round_end).step_by(patients_per_task as usize).map(|first| (first, round_end.min(first + patients_per_task))).collect();
+        let encoded: Vec<Result<Vec<Vec<u8>>, EncodeFailure>> =
+            pool.install(|| tasks.par_iter().map(|&(first, end)| encode_batches(&generator, first, end, batch_size, ndjson)).collect());
+        for task in encoded {
+            match task {
+                Ok(batches) => {
+                    for batch in batches {
+                        if sender.blocking_send(Ok(batch)).is_err() {
+                            tracing::info!(patients_sent = round_start, "streaming client disconnected");
+                            return;
+                        }
+                    }
+                }
+                Err(failure) => {
+                    for batch in failure.encoded {
+                        if sender.blocking_send(Ok(batch)).is_err() {
+                            return;
+                        }
+                    }
+                    let record = json!({"error": "internal_error", "detail": format!("encoding patient {} failed: {}", failure.index, failure.message), "patients_sent": failure.index});
+                    let tail = if ndjson { format!("{record}\n") } else { format!("],\"complete\":false,\"error\":{record}}}") };
+                    let _ = sender.blocking_send(Ok(tail.into_bytes()));
+                    return;
+                }
+            }
+        }
+        round_start = round_end;
+    }
+    if !ndjson {
+        let _ = sender.blocking_send(Ok(b"],\"complete\":true}".to_vec()));
+    }
+}
+
+/// A patient that could not be encoded, with the patients of its task encoded before it.
+struct EncodeFailure {
+    index: u64,
+    message: String,
+    encoded: Vec<Vec<u8>>,
+}
+
+/// Encodes patients `first..end` into batches of `batch_size` patients. In JSON every patient
+/// but the first of the document is preceded by a comma.
+fn encode_batches(generator: &Generator, first: u64, end: u64, batch_size: u64, ndjson: bool) -> Result<Vec<Vec<u8>>, EncodeFailure> {
+    let mut batches = Vec::new();
+    let mut batch = Vec::new();
+    for index in first..end {
         if !ndjson && index > 0 {
             batch.push(b',');
         }
+        let length = batch.len();
         if let Err(error) = serde_json::to_writer(&mut batch, &generator.patient(index)) {
-            let record = json!({"error": "internal_error", "detail": format!("encoding patient {index} failed: {error}"), "patients_sent": index});
-            let tail = if ndjson { format!("{record}\n") } else { format!("],\"complete\":false,\"error\":{record}}}") };
-            batch.extend_from_slice(tail.as_bytes());
-            let _ = sender.blocking_send(Ok(batch));
-            return;
+            // Drop the comma and the half-written record, so the document stays well-formed.
+            batch.truncate(length.saturating_sub(usize::from(!ndjson && index > 0)));
+            batches.push(batch);
+            return Err(EncodeFailure { index, message: error.to_string(), encoded: batches });
         }
         if ndjson {
             batch.push(b'\n');
         }
-        in_batch += 1;
-        if in_batch == batch_size {
-            in_batch = 0;
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size as usize * 2600));
-            if sender.blocking_send(Ok(full)).is_err() {
-                tracing::info!(patients_sent = index + 1, "streaming client disconnected");
-                return;
-            }
+        if (index + 1) % batch_size == 0 || index + 1 == end {
+            batches.push(std::mem::take(&mut batch));
         }
     }
-    if !ndjson {
-        batch.extend_from_slice(b"],\"complete\":true}");
-    }
-    let _ = sender.blocking_send(Ok(batch));
+    Ok(batches)
 }

@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::rows::{missing_reference, to_i64};
 use crate::error::{AdmitError, StoreError};
 use crate::keys::{KeyId, RateLimits};
-use crate::limits::{excess, latest, limited_windows, rejection, RequestKind, Usage, Window, WindowCounts};
+use crate::limits::{excess, latest, limited_windows, rejection, tightest, Quota, RequestKind, Usage, Window, WindowCounts};
 use crate::time::Millis;
 
 /// Counts a key's requests of one kind after the starts of the minute (`?3`), hour (`?4`) and
@@ -19,12 +19,14 @@ const COUNT_WINDOWS: &str = "SELECT COALESCE(SUM(at > ?3), 0) AS minute, COALESC
 /// start `?3`.
 const NTH_OLDEST: &str = "SELECT at FROM api_requests WHERE key_id = ?1 AND kind = ?2 AND at > ?3 ORDER BY at, id LIMIT 1 OFFSET ?4";
 
-pub(super) async fn admit(pool: &SqlitePool, key: KeyId, kind: RequestKind, patients: u64, limits: RateLimits, now: Millis) -> Result<(), AdmitError> {
+pub(super) async fn admit(pool: &SqlitePool, key: KeyId, kind: RequestKind, patients: u64, limits: RateLimits, now: Millis) -> Result<Option<Quota>, AdmitError> {
     let patients = to_i64(patients, "patients")?;
     let key_text = key.to_string();
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
 
     let windows: Vec<(Window, u32)> = limited_windows(&limits).collect();
+    // Each limited window with its count before this request and its oldest request's time.
+    let mut admitted_windows = Vec::with_capacity(windows.len());
     if !windows.is_empty() {
         let row = sqlx::query(COUNT_WINDOWS)
             .bind(&key_text)
@@ -38,6 +40,13 @@ pub(super) async fn admit(pool: &SqlitePool, key: KeyId, kind: RequestKind, pati
         for (window, limit) in windows {
             let count: i64 = row.try_get(window.as_str())?;
             let Some(must_leave) = excess(count.unsigned_abs(), limit) else {
+                let oldest_at = if count == 0 {
+                    now
+                } else {
+                    let at: i64 = sqlx::query_scalar(NTH_OLDEST).bind(&key_text).bind(kind.as_str()).bind(window.start(now).as_unix_millis()).bind(0_i64).fetch_one(&mut *transaction).await?;
+                    Millis::from_unix_millis(at)
+                };
+                admitted_windows.push((window, limit, count.unsigned_abs(), oldest_at));
                 continue;
             };
             let leaving_at: i64 = sqlx::query_scalar(NTH_OLDEST)
@@ -69,7 +78,7 @@ pub(super) async fn admit(pool: &SqlitePool, key: KeyId, kind: RequestKind, pati
         .execute(&mut *transaction)
         .await?;
     transaction.commit().await?;
-    Ok(())
+    Ok(tightest(admitted_windows))
 }
 
 pub(super) async fn usage(pool: &SqlitePool, key: KeyId, now: Millis) -> Result<Usage, StoreError> {

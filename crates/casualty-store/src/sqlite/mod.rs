@@ -24,7 +24,7 @@ use crate::configurations::{Configuration, ConfigurationId};
 use crate::error::{AdmitError, AuthError, StoreError};
 use crate::jobs::{Job, JobControl, JobEvent, JobId, JobStatus, NewJob, OutputFile};
 use crate::keys::{ApiKey, EnsuredKey, KeyId, KeyLimits, KeySecret, NewKey, RateLimits};
-use crate::limits::{RequestKind, Usage};
+use crate::limits::{Quota, RequestKind, Usage};
 use crate::time::Millis;
 use crate::Store;
 
@@ -156,7 +156,7 @@ impl Store for SqliteStore {
         keys::update_key_limits(&self.pool, id, limits).await
     }
 
-    async fn admit(&self, key: KeyId, kind: RequestKind, patients: u64, limits: RateLimits, now: Millis) -> Result<(), AdmitError> {
+    async fn admit(&self, key: KeyId, kind: RequestKind, patients: u64, limits: RateLimits, now: Millis) -> Result<Option<Quota>, AdmitError> {
         limits::admit(&self.pool, key, kind, patients, limits, now).await
     }
 

@@ -19,7 +19,7 @@ async fn reject_generate(store: &dyn Store, key: KeyId, limits: RateLimits, now:
     match store.admit(key, RequestKind::Generate, 10, limits, now).await {
         Err(AdmitError::Rejected(rejection)) => rejection,
         Err(AdmitError::Store(error)) => panic!("the request at {now} is rejected by a limit, but the store failed: {error}"),
-        Ok(()) => panic!("the request at {now} is rejected, but it was admitted"),
+        Ok(_) => panic!("the request at {now} is rejected, but it was admitted"),
     }
 }
 
@@ -59,6 +59,23 @@ pub async fn admit_reports_retry_after_oldest_request(store: &dyn Store) {
     let rejection = reject_generate(store, key.id, limits, at(61_000)).await;
     assert_eq!(rejection.retry_at, at(70_000), "the request at 10 s is now the oldest");
     assert_eq!(rejection.retry_after, Duration::from_secs(9));
+}
+
+/// Checks the quota of an admitted request: the window with the fewest requests left, and the
+/// time its oldest counted request leaves it.
+pub async fn admit_returns_tightest_quota(store: &dyn Store) {
+    let key = user_key(store, "quota").await;
+    let limits = rate(10, 3, 0);
+    let first = store.admit(key.id, RequestKind::Generate, 10, limits, at(1_000)).await.expect("admitted").expect("a quota");
+    assert_eq!((first.window, first.limit, first.remaining), (Window::Hour, 3, 2));
+    assert_eq!(first.reset_at, at(1_000 + Millis::HOUR));
+
+    let second = store.admit(key.id, RequestKind::Generate, 10, limits, at(2_000)).await.expect("admitted").expect("a quota");
+    assert_eq!((second.window, second.remaining), (Window::Hour, 1));
+    assert_eq!(second.reset_at, at(1_000 + Millis::HOUR), "the first request is still the oldest");
+
+    let unlimited = store.admit(key.id, RequestKind::Read, 0, RateLimits::UNLIMITED, at(3_000)).await.expect("admitted");
+    assert_eq!(unlimited, None, "no limit, no quota");
 }
 
 /// Checks that the hour and day windows slide like the minute window.
@@ -191,7 +208,7 @@ pub async fn admit_concurrent_requests_exact_limit(store: Arc<dyn Store>) {
     let mut rejected = 0;
     while let Some(result) = tasks.join_next().await {
         match result.expect("the task finished") {
-            Ok(()) => admitted += 1,
+            Ok(_) => admitted += 1,
             Err(AdmitError::Rejected(_)) => rejected += 1,
             Err(AdmitError::Store(error)) => panic!("the store failed under parallel requests: {error}"),
         }

@@ -44,6 +44,7 @@ macro_rules! store_tests {
             keys::list_keys_returns_oldest_first,
             keys::ping_succeeds,
             limits::admit_counts_minute_boundary,
+            limits::admit_returns_tightest_quota,
             limits::admit_reports_retry_after_oldest_request,
             limits::admit_limits_hour_and_day,
             limits::admit_reports_window_that_clears_last,
