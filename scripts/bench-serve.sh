@@ -7,7 +7,8 @@
 #   2. patients per second streamed as NDJSON to one client and to 8 concurrent clients
 #      (`POST /api/v1/streaming/generate`), each request streaming BENCH_STREAM_COUNT patients;
 #   3. the latency percentiles of `GET /api/v1/health/live` while a job of BENCH_JOB_COUNT
-#      patients runs, and whether the job was still running when the measurement ended.
+#      patients (JSON, NDJSON and CSV) runs, and whether the job was still running when the
+#      measurement ended.
 # Run from anywhere inside the repository:
 #
 #     scripts/bench-serve.sh
@@ -119,16 +120,27 @@ document = json.load(open('$config'))
 scenario = document.get('configuration', document)
 scenario['count'] = $job_count
 scenario.pop('total_patients', None)
-print(json.dumps({'configuration': scenario, 'output_formats': ['json']}))")
+print(json.dumps({'configuration': scenario, 'output_formats': ['json', 'ndjson', 'csv']}))")
 job_id=$(curl -fsS -X POST -H "X-API-Key: $key" -H 'Content-Type: application/json' -d "$job_body" "$base/generation" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["job_id"])')
-for _ in $(seq 1 100); do
-    status=$(curl -fsS -H "X-API-Key: $key" "$base/jobs/$job_id" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])')
-    [[ $status == running ]] && break
-    sleep 0.05
+# Waits until the job reports a rate, then measures for its remaining time less a second, at
+# most half of BENCH_SECONDS, so that every sample falls while the job runs.
+eta=
+for _ in $(seq 1 200); do
+    eta=$(curl -fsS -H "X-API-Key: $key" "$base/jobs/$job_id" | python3 -c '
+import json, sys
+job = json.load(sys.stdin)
+print((job["progress_details"]["eta_seconds"] or "") if job["status"] == "running" else "")')
+    [[ -n $eta ]] && break
+    sleep 0.1
 done
-health_seconds=$((seconds / 2))
-echo "Measuring /health/live for ${health_seconds} s during the job..." >&2
+if [[ -z $eta ]]; then
+    echo "bench-serve.sh: error: the job of $job_count patients did not report progress; choose a larger BENCH_JOB_COUNT" >&2
+    exit 1
+fi
+health_seconds=$(( eta - 1 < seconds / 2 ? eta - 1 : seconds / 2 ))
+health_seconds=$(( health_seconds < 2 ? 2 : health_seconds ))
+echo "Measuring /health/live for ${health_seconds} s during the job (about $eta s left)..." >&2
 wrk -t 1 -c 4 -d "${health_seconds}s" --latency "$base/health/live" >"$workdir/wrk-health.txt"
 job_status=$(curl -fsS -H "X-API-Key: $key" "$base/jobs/$job_id" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])')
 percentile() {
