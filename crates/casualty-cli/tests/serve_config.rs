@@ -112,6 +112,8 @@ cors_origins = ["{ALLOWED_ORIGIN}"]
 retention_hours = 1
 demo_key = false
 log_json = true
+health_memory_warning_percent = 1
+health_disk_warning_percent = 1
 
 [demo_limits]
 patients_per_request = 7
@@ -143,6 +145,12 @@ per_day = 4000
     assert_eq!(response.status, 413, "a body above max_body_bytes = 2048: {}", response.text());
     let response = server.request("POST", "/api/v1/generation", &[("X-API-Key", &planner)], &padded_body(1500));
     assert_eq!(response.status, 201, "a body below max_body_bytes: {}", response.text());
+
+    // Thresholds of 1%: the host's memory and disk are both above them.
+    let health = call(&server.address, "GET", "/api/v1/health", &planner, &Value::Null);
+    assert_eq!(health.status, 200, "{}", health.text());
+    assert_eq!(health.json()["status"], "warning", "health thresholds from the file: {}", health.text());
+    assert_eq!(health.json()["warnings"].as_array().map(Vec::len), Some(2), "a memory and a disk warning: {}", health.text());
 
     assert_eq!(allowed_origin(&server, ALLOWED_ORIGIN).as_deref(), Some(ALLOWED_ORIGIN), "the file's origin is allowed");
     assert_eq!(allowed_origin(&server, "https://elsewhere.example.org"), None, "another origin is not");
@@ -326,7 +334,7 @@ fn flags_and_environment_override_file() {
 fn invalid_config_file_stops_start() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let every_setting = "host, port, data_dir, workers, job_threads, max_body_bytes, cors_origins, retention_hours, demo_key, demo_limits, read_limits, log_json";
+    let every_setting = "host, port, data_dir, workers, job_threads, max_body_bytes, cors_origins, retention_hours, demo_key, demo_limits, read_limits, log_json, health_memory_warning_percent, health_disk_warning_percent";
     // (file contents, texts that the error must contain)
     let cases: Vec<(&str, Vec<&str>)> = vec![
         ("colour = \"blue\"\n", vec!["unknown setting `colour` (line 1)", every_setting]),
@@ -350,6 +358,9 @@ fn invalid_config_file_stops_start() {
         ("cors_origins = [\"*\"]\n", vec!["invalid setting cors_origins = \"*\"", "no wildcard"]),
         ("cors_origins = [\"https://a.example.org/app\"]\n", vec!["invalid setting cors_origins = \"https://a.example.org/app\"", "no path"]),
         ("cors_origins = [\"a.example.org\"]\n", vec!["invalid setting cors_origins = \"a.example.org\"", "a scheme, a host"]),
+        ("health_memory_warning_percent = 0\n", vec!["invalid setting health_memory_warning_percent = 0", "from 1 to 100"]),
+        ("health_disk_warning_percent = 101\n", vec!["invalid setting health_disk_warning_percent = 101", "from 1 to 100"]),
+        ("health_disk_warning_percent = 300\n", vec!["setting `health_disk_warning_percent` (line 1) is invalid", "from 1 to 100"]),
     ];
     for (index, (text, expected)) in cases.iter().enumerate() {
         let config = write_config(dir.path(), &format!("case-{index}.toml"), &format!("data_dir = {:?}\n{text}", data_dir.display().to_string()));

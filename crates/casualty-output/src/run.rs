@@ -52,6 +52,10 @@ impl RunOptions {
 pub trait Progress: Send {
     /// Called after each batch is written.
     fn written(&mut self, patients: u64);
+
+    /// Called after each chunk of a batch is written to every target, with the chunk's
+    /// patients, before [`Progress::written`] of its batch. Does nothing unless overridden.
+    fn chunk_written(&mut self, _patients: u64) {}
 }
 
 impl<F: FnMut(u64) + Send> Progress for F {
@@ -184,6 +188,7 @@ pub fn write_targets<'w>(
                         buffer.clear();
                     }
                     summary.merge(&part);
+                    progress.chunk_written(part.total);
                     // The producer may have stopped already; then the buffers are dropped.
                     let _ = recycle.send(buffers);
                 }

@@ -90,7 +90,7 @@ impl Caller {
         if let Some(limit) = self.key.limits.patients_per_request {
             if patients > u64::from(limit.get()) {
                 return Err(ApiError::forbidden(format!(
-                    "this request asks for {patients} patients, above this key's limit of {limit} patients per request; ask for at most {limit}"
+                    "this request asks for {patients} patients, above this key's limit of {limit} patients per request; ask for at most {limit}, or ask the service operator for a key with a higher limit"
                 )));
             }
         }
@@ -114,6 +114,7 @@ impl Caller {
                 Ok(())
             }
             Err(AdmitError::Rejected(rejection)) => {
+                state.metrics.record_rate_limit_rejection(self.key.kind, rejection.window);
                 let seconds = rejection.retry_after_seconds().max(1);
                 Err(ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("{rejection}"))
                     .with_header("retry-after", seconds.to_string())

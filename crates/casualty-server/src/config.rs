@@ -46,6 +46,12 @@ pub struct ServeArgs {
     /// Write logs as JSON lines instead of text.
     #[arg(long, env = "CASUALTY_LOG_JSON")]
     pub log_json: bool,
+    /// Host memory in use, in percent, at which the full health check reports `warning` [default: 90].
+    #[arg(long, env = "CASUALTY_HEALTH_MEMORY_WARNING_PERCENT", value_name = "PERCENT")]
+    pub health_memory_warning_percent: Option<u8>,
+    /// Disk space of the data folder in use, in percent, at which the full health check reports `warning` [default: 90].
+    #[arg(long, env = "CASUALTY_HEALTH_DISK_WARNING_PERCENT", value_name = "PERCENT")]
+    pub health_disk_warning_percent: Option<u8>,
 }
 
 /// Settings that a TOML file may contain, all optional.
@@ -76,6 +82,10 @@ pub struct ConfigFile {
     pub read_limits: Option<ReadLimits>,
     /// See [`Config::log_json`].
     pub log_json: Option<bool>,
+    /// See [`Config::health_memory_warning_percent`].
+    pub health_memory_warning_percent: Option<u8>,
+    /// See [`Config::health_disk_warning_percent`].
+    pub health_disk_warning_percent: Option<u8>,
 }
 
 /// Limits of the built-in demo key. A limit missing from the file keeps its default.
@@ -147,6 +157,11 @@ pub struct Config {
     pub read_limits: ReadLimits,
     /// Logs as JSON lines.
     pub log_json: bool,
+    /// Host memory in use, in percent, at or above which `GET /api/v1/health` reports `warning`.
+    pub health_memory_warning_percent: u8,
+    /// Space in use on the data folder's file system, in percent, at or above which
+    /// `GET /api/v1/health` reports `warning`.
+    pub health_disk_warning_percent: u8,
 }
 
 impl Default for Config {
@@ -164,6 +179,8 @@ impl Default for Config {
             demo_limits: DemoLimits::default(),
             read_limits: ReadLimits::default(),
             log_json: false,
+            health_memory_warning_percent: 90,
+            health_disk_warning_percent: 90,
         }
     }
 }
@@ -210,9 +227,10 @@ const MAX_BODY_BYTES_ACCEPTED: &str = "1024 to 1073741824 bytes";
 const RETENTION_HOURS_ACCEPTED: &str = "a whole number of hours, at least 1";
 const CORS_ORIGINS_ACCEPTED: &str = "origins such as https://exercise.example.org: a scheme, a host and an optional port, with no path and no wildcard";
 const LIMIT_ACCEPTED: &str = "a whole number from 1 to 4294967295";
+const PERCENT_ACCEPTED: &str = "a whole number of percent from 1 to 100";
 
 /// The keys of a configuration file and their accepted values, for error messages.
-const FILE_SETTINGS: [(&str, &str); 12] = [
+const FILE_SETTINGS: [(&str, &str); 14] = [
     ("host", "an IPv4 or IPv6 address such as \"127.0.0.1\""),
     ("port", "a whole number from 0 to 65535"),
     ("data_dir", "a folder path"),
@@ -225,6 +243,8 @@ const FILE_SETTINGS: [(&str, &str); 12] = [
     ("demo_limits", "a table with any of patients_per_request, per_minute, per_hour and per_day"),
     ("read_limits", "a table with any of per_minute, per_hour and per_day"),
     ("log_json", "true or false"),
+    ("health_memory_warning_percent", PERCENT_ACCEPTED),
+    ("health_disk_warning_percent", PERCENT_ACCEPTED),
 ];
 
 impl Config {
@@ -253,6 +273,8 @@ impl Config {
             demo_limits: file.demo_limits.unwrap_or_default(),
             read_limits: file.read_limits.unwrap_or_default(),
             log_json: args.log_json || file.log_json.unwrap_or(false),
+            health_memory_warning_percent: args.health_memory_warning_percent.or(file.health_memory_warning_percent).unwrap_or(defaults.health_memory_warning_percent),
+            health_disk_warning_percent: args.health_disk_warning_percent.or(file.health_disk_warning_percent).unwrap_or(defaults.health_disk_warning_percent),
         };
         if let Err((name, value, accepted)) = config.validate() {
             let from_args = match name {
@@ -261,6 +283,8 @@ impl Config {
                 "max_body_bytes" => args.max_body_bytes.is_some(),
                 "cors_origins" => args.cors_origins.is_some(),
                 "retention_hours" => args.retention_hours.is_some(),
+                "health_memory_warning_percent" => args.health_memory_warning_percent.is_some(),
+                "health_disk_warning_percent" => args.health_disk_warning_percent.is_some(),
                 _ => false,
             };
             // Defaults are valid, so a value that did not come from the arguments came from the file.
@@ -287,6 +311,12 @@ impl Config {
         }
         if self.retention_hours == 0 {
             return Err(("retention_hours", "0".into(), RETENTION_HOURS_ACCEPTED));
+        }
+        if !(1..=100).contains(&self.health_memory_warning_percent) {
+            return Err(("health_memory_warning_percent", self.health_memory_warning_percent.to_string(), PERCENT_ACCEPTED));
+        }
+        if !(1..=100).contains(&self.health_disk_warning_percent) {
+            return Err(("health_disk_warning_percent", self.health_disk_warning_percent.to_string(), PERCENT_ACCEPTED));
         }
         if let Some(origin) = self.cors_origins.iter().find(|origin| !is_origin(origin)) {
             return Err(("cors_origins", format!("{origin:?}"), CORS_ORIGINS_ACCEPTED));

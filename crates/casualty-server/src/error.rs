@@ -96,7 +96,9 @@ impl From<casualty_store::StoreError> for ApiError {
     fn from(error: casualty_store::StoreError) -> ApiError {
         match error {
             casualty_store::StoreError::NotFound { .. } => ApiError::not_found(error.to_string()),
-            casualty_store::StoreError::InvalidTransition { .. } | casualty_store::StoreError::JobNotFinished { .. } => ApiError::conflict(error.to_string()),
+            casualty_store::StoreError::InvalidTransition { .. } | casualty_store::StoreError::JobNotFinished { .. } | casualty_store::StoreError::NameTaken { .. } => {
+                ApiError::conflict(error.to_string())
+            }
             other => ApiError::internal(&other),
         }
     }

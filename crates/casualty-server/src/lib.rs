@@ -7,9 +7,11 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod system;
 pub mod worker;
 
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -45,6 +47,7 @@ const MAX_ERROR_BODY_BYTES: usize = 1 << 20;
 /// Builds the router with every route and layer.
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
+        .route("/health", get(routes::health::health))
         .route("/health/live", get(routes::health::live))
         .route("/health/ready", get(routes::health::ready))
         .route("/generation", post(routes::generation::create_generation))
@@ -69,15 +72,17 @@ pub fn app(state: AppState) -> Router {
         None
     } else {
         let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()).collect();
-        Some(CorsLayer::new().allow_origin(AllowOrigin::list(origins)).allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE]).allow_headers(tower_http::cors::Any))
+        Some(CorsLayer::new().allow_origin(AllowOrigin::list(origins)).allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE]).allow_headers(tower_http::cors::Any).expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static)))
     };
     let max_body = state.config.max_body_bytes;
 
     let router = Router::new()
         .nest("/api/v1", api)
         .merge(openapi::routes())
+        .route("/metrics", get(metrics::scrape))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state.metrics), metrics::track_requests))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(auth::add_rate_limit_headers))
         .layer(axum::middleware::from_fn(fill_request_id))
@@ -89,11 +94,32 @@ pub fn app(state: AppState) -> Router {
         .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(drop_invalid_request_id))
         .with_state(state);
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// Response headers that browser clients on a CORS origin may read.
+const EXPOSED_HEADERS: [&str; 9] =
+    ["x-request-id", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-window", "x-patient-count", "x-batch-size", "content-disposition"];
+
+/// Longest client request id that is kept.
+const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// Removes a client's `X-Request-Id` unless it is 1 to 128 letters, digits, `-`, `_`, `.` or
+/// `:`, so a new UUID replaces it. Ids are written into log lines, where other characters could
+/// forge fields.
+async fn drop_invalid_request_id(mut request: Request, next: Next) -> Response {
+    let valid = |id: &str| !id.is_empty() && id.len() <= MAX_REQUEST_ID_CHARS && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    if let Some(id) = request.headers().get("x-request-id") {
+        if !id.to_str().is_ok_and(valid) {
+            request.headers_mut().remove("x-request-id");
+        }
+    }
+    next.run(request).await
 }
 
 async fn not_found() -> ApiError {
@@ -193,9 +219,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
     let now = Millis::now();
     prepare_keys(store.as_ref(), &config, now).await?;
+    let metrics = Arc::new(metrics::Metrics::new());
     let interrupted = store.fail_interrupted_jobs(now).await?;
     if !interrupted.is_empty() {
         tracing::warn!(jobs = interrupted.len(), "jobs that were running when the server stopped are marked failed");
+    }
+    for _ in &interrupted {
+        metrics.record_transition(Some(casualty_store::JobStatus::Running), casualty_store::JobStatus::Failed);
+        metrics.record_error(crate::metrics::ErrorType::Interrupted);
     }
     remove_partial_outputs(&config).await;
 
@@ -210,6 +241,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         jobs: Arc::new(JobRegistry::default()),
         queued: Arc::new(tokio::sync::Notify::new()),
         streaming_pool: Arc::new(streaming_pool),
+        metrics,
     };
     worker::spawn_workers(&state);
     worker::spawn_retention(&state);
@@ -258,8 +290,9 @@ async fn prepare_keys(store: &dyn Store, config: &Config, now: Millis) -> anyhow
             let keys = store.list_keys().await?;
             if !keys.iter().any(|key| key.kind == KeyKind::Operator) {
                 let (key, secret) = store.create_key(operator, now).await?;
-                // Printed once on the console, never logged: the store keeps only its hash.
-                eprintln!("casualty: created the operator key {} (shown only now, store it safely):\n  {}", key.id, secret.expose());
+                // Printed once on standard output, apart from the logs on standard error, so the
+                // secret never reaches a log collector. The store keeps only its hash.
+                println!("casualty: created the operator key {} (shown only now, store it safely):\n  {}", key.id, secret.expose());
             }
         }
     }

@@ -150,8 +150,8 @@ Generates synthetic military medical casualties. A client posts a scenario as a 
 polls the job, pages through its patients and downloads its outputs, or streams patients as they \
 are generated.
 
-**Keys.** Every operation except the health checks, the reference lists, the presets and this \
-documentation needs an API key in the `X-API-Key` header. The demo key \
+**Keys.** Every operation except the health checks, the metrics, the reference lists, the presets \
+and this documentation needs an API key in the `X-API-Key` header. The demo key \
 `DEMO_MILMED_2025_50_PATIENTS` allows 50 patients per request and 10 generating requests per \
 minute, 50 per hour and 100 per day, unless the operator changed or disabled it. A key sees only \
 its own jobs and configurations.
@@ -173,6 +173,7 @@ error body and appears in the server's log line of the request.
 #[openapi(
     info(title = "casualty generation service", description = API_DESCRIPTION),
     paths(
+        operations::health,
         operations::live,
         operations::ready,
         operations::create_generation,
@@ -197,6 +198,7 @@ error body and appears in the server's log line of the request.
         operations::openapi_document,
         operations::docs_page,
         operations::docs_asset,
+        operations::metrics,
     ),
     // utoipa registers the schemas of bodies, but not those of parameters or of the reusable
     // responses, so these are listed here.
@@ -226,7 +228,8 @@ error body and appears in the server's log line of the request.
     ),
     modifiers(&SharedParts),
     tags(
-        (name = "health", description = "Liveness and readiness, for probes. No key needed."),
+        (name = "health", description = "Liveness, readiness and the full health report, for probes and operators. No key needed."),
+        (name = "metrics", description = "Prometheus metrics for monitoring. No key needed."),
         (name = "generation", description = "Queue a generation job."),
         (name = "jobs", description = "The caller's jobs: status, cancellation, deletion and pages of patients."),
         (name = "downloads", description = "The outputs of a completed job."),
@@ -785,6 +788,92 @@ left out rather than sent as null, and every time is UTC in whole seconds.";
         workers: u32,
     }
 
+    /// `GET /api/v1/health`: the full health report.
+    #[derive(ToSchema)]
+    pub(super) struct HealthReport {
+        /// `healthy`; `warning` when memory or disk use is at or above its threshold or cannot be
+        /// read; `unhealthy` when the database does not respond (status 503).
+        #[schema(example = "healthy")]
+        status: String,
+        /// The server's version.
+        version: String,
+        /// Time of the report, RFC 3339 UTC.
+        timestamp: String,
+        /// Host memory and the process's resident memory.
+        memory: HealthMemory,
+        /// The file system of the data folder.
+        disk: HealthDisk,
+        /// The worker pool and its queue.
+        workers: HealthWorkers,
+        /// The database round trip.
+        database: HealthDatabase,
+        /// One sentence per threshold reached or reading that failed; empty when healthy.
+        warnings: Vec<String>,
+        /// `unavailable`, only with status 503.
+        error: Option<String>,
+        /// What failed, only with status 503.
+        detail: Option<String>,
+    }
+
+    /// Memory in the health report; a value that cannot be read is null.
+    #[derive(ToSchema)]
+    pub(super) struct HealthMemory {
+        /// Host memory in bytes.
+        total_bytes: Option<u64>,
+        /// Host memory available to new allocations, in bytes.
+        available_bytes: Option<u64>,
+        /// Host memory in use, in percent.
+        percent_used: Option<f64>,
+        /// Resident memory of the server process, in bytes.
+        process_rss_bytes: Option<u64>,
+    }
+
+    /// Disk space of the data folder's file system; null when it cannot be read.
+    #[derive(ToSchema)]
+    pub(super) struct HealthDisk {
+        /// Size in bytes.
+        total_bytes: Option<u64>,
+        /// Bytes the server can still write.
+        available_bytes: Option<u64>,
+        /// Space in use, in percent.
+        percent_used: Option<f64>,
+    }
+
+    /// The worker pool in the health report.
+    #[derive(ToSchema)]
+    pub(super) struct HealthWorkers {
+        /// Jobs running now; null when the database does not respond.
+        active_jobs: Option<u64>,
+        /// Jobs that run at once (`--workers`).
+        max_concurrent_jobs: u32,
+        /// Jobs waiting for a worker; null when the database does not respond.
+        queue_length: Option<u64>,
+        /// Whether new jobs will run; false while the server shuts down.
+        accepting_jobs: bool,
+        /// Limits of each job.
+        job_limits: HealthJobLimits,
+    }
+
+    /// Limits of each job in the health report.
+    #[derive(ToSchema)]
+    pub(super) struct HealthJobLimits {
+        /// Most patients in one job.
+        max_patients_per_job: u64,
+        /// Generation threads of each job (`--job-threads`).
+        threads_per_job: u32,
+        /// Patients per request of the demo key; null when the demo key is disabled.
+        demo_patients_per_request: Option<u32>,
+    }
+
+    /// The database in the health report.
+    #[derive(ToSchema)]
+    pub(super) struct HealthDatabase {
+        /// `ok` or `unavailable`.
+        status: String,
+        /// Time of one round trip in milliseconds; null when it failed.
+        round_trip_ms: Option<f64>,
+    }
+
     /// A preset scenario, without the scenario itself.
     #[derive(ToSchema)]
     pub(super) struct PresetSummary {
@@ -897,9 +986,25 @@ mod responses {
 mod operations {
     use super::responses::{BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, RateLimited, Unauthorized, Unavailable, UnsupportedMediaType, ValidationFailed};
     use super::schemas::{
-        Configuration, ConfigurationList, ConfigurationUpdate, DocsFile, GenerationRequest, Job, JobCreated, JobList, JobStatus, Liveness, NewConfiguration, OutputFormat, PatientRecord, Preset,
+        Configuration, ConfigurationList, ConfigurationUpdate, DocsFile, GenerationRequest, HealthReport, Job, JobCreated, JobList, JobStatus, Liveness, NewConfiguration, OutputFormat, PatientRecord, Preset,
         PresetList, Readiness, ReferenceItems, ReferenceList, ResultsPage, Scenario, StreamDocument, StreamFormat, ValidationResult,
     };
+
+    /// Reports the service's health in full
+    ///
+    /// Makes one database round trip and reads host memory, the data folder's disk space and the
+    /// job queue. The status is `warning` when memory or disk use reaches its configured
+    /// threshold, and `unhealthy` with 503 when the database does not respond.
+    #[utoipa::path(
+        get,
+        path = "/api/v1/health",
+        tag = "health",
+        responses(
+            (status = 200, description = "The database responds; `status` is `healthy` or `warning`.", body = HealthReport),
+            (status = 503, description = "The database does not respond; `status` is `unhealthy`.", body = HealthReport),
+        )
+    )]
+    pub(super) fn health() {}
 
     /// Reports whether the process serves requests
     ///
@@ -1211,6 +1316,7 @@ mod operations {
             (status = 201, description = "The saved configuration.", body = Configuration),
             (status = 400, response = BadRequest),
             (status = 401, response = Unauthorized),
+            (status = 409, response = Conflict),
             (status = 413, response = PayloadTooLarge),
             (status = 415, response = UnsupportedMediaType),
             (status = 422, response = ValidationFailed),
@@ -1397,4 +1503,17 @@ mod operations {
         )
     )]
     pub(super) fn docs_asset() {}
+
+    /// Returns the Prometheus metrics
+    ///
+    /// Every series of the service, described in docs/operations.md. The Prometheus text format
+    /// by default; the OpenMetrics text format when `Accept` lists `application/openmetrics-text`.
+    #[utoipa::path(
+        get,
+        path = "/metrics",
+        tag = "metrics",
+        params(("Accept" = Option<String>, Header, description = "`application/openmetrics-text` selects OpenMetrics.")),
+        responses((status = 200, description = "The series.", content(("text/plain"), ("application/openmetrics-text")))),
+    )]
+    pub(super) fn metrics() {}
 }

@@ -8,6 +8,7 @@ use casualty_store::{JobId, Store};
 use tokio::sync::Notify;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 
 /// Shared state, cheap to clone.
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct AppState {
     /// Threads that encode streamed patients, shared by every streaming request so that many
     /// clients cannot start more threads than the machine has.
     pub streaming_pool: Arc<rayon::ThreadPool>,
+    /// The Prometheus series of this server.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Memory-only state of a job, never stored in the database.

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use casualty_core::engine::Generator;
 use casualty_core::scenario::{parse_scenario_value, CommandLineOverrides};
 use casualty_output::encryption::EncryptWriterBuilder;
-use casualty_output::{Compression, Encryption, Format, Metadata, OutputError, Packaging, RunOptions};
-use casualty_store::{Job, JobControl, JobId, Millis, OutputFile};
+use casualty_output::{Compression, Encryption, Format, Metadata, OutputError, Packaging, Progress, RunOptions};
+use casualty_store::{Job, JobControl, JobId, JobStatus, Millis, OutputFile};
 
 use crate::config::Config;
+use crate::metrics::{ErrorType, Metrics};
 use crate::state::AppState;
 
 /// How often a running job reports progress to the store and checks for cancellation.
@@ -36,8 +37,16 @@ pub fn spawn_workers(state: &AppState) {
         tokio::spawn(async move {
             tracing::info!(worker, "worker started");
             loop {
+                // A job claimed during shutdown would run on after the server stopped serving.
+                if state.jobs.is_shutting_down() {
+                    tracing::info!(worker, "worker stopped for shutdown");
+                    return;
+                }
                 match state.store.claim_next_job(Millis::now()).await {
-                    Ok(Some(job)) => run_job(&state, job).await,
+                    Ok(Some(job)) => {
+                        state.metrics.record_transition(Some(JobStatus::Pending), JobStatus::Running);
+                        run_job(&state, job).await;
+                    }
                     Ok(None) => {
                         tokio::select! {
                             _ = state.queued.notified() => {}
@@ -65,11 +74,13 @@ async fn run_job(state: &AppState, job: Job) {
         Ok(run) => {
             let cancel_flag = Arc::clone(&cancel);
             let written_counter = Arc::clone(&written);
-            let mut task = tokio::task::spawn_blocking(move || run.execute(&cancel_flag, &written_counter));
+            let metrics = Arc::clone(&state.metrics);
+            let mut task = tokio::task::spawn_blocking(move || run.execute(&cancel_flag, &written_counter, &metrics));
             loop {
                 tokio::select! {
-                    result = &mut task => break result.unwrap_or_else(|error| Err(JobFailure::Failed(format!("the generation thread stopped: {error}")))),
+                    result = &mut task => break result.unwrap_or_else(|error| Err(JobFailure::Failed(ErrorType::Internal, format!("the generation thread stopped: {error}")))),
                     _ = tokio::time::sleep(PROGRESS_INTERVAL) => {
+                        state.metrics.sample_process();
                         let done = written.load(Ordering::Relaxed);
                         let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
                         match state.store.update_progress(id, "generating", done, Some(rate), Millis::now()).await {
@@ -85,34 +96,84 @@ async fn run_job(state: &AppState, job: Job) {
     };
 
     let now = Millis::now();
-    let recorded = match outcome {
+    let metrics = &state.metrics;
+    let (recorded, status) = match outcome {
         Ok((outputs, summary)) => {
-            tracing::info!(job.id = %id, duration_ms = started.elapsed().as_millis() as u64, "job completed");
-            state.store.complete_job(id, outputs, summary, now).await.map(|_| ())
+            let duration = started.elapsed();
+            tracing::info!(job.id = %id, duration_ms = duration.as_millis() as u64, "job completed");
+            record_completed_run(metrics, &job, &outputs, duration);
+            (state.store.complete_job(id, outputs, summary, now).await.map(|_| ()), JobStatus::Completed)
         }
         Err(JobFailure::Cancelled) if state.jobs.is_shutting_down() => {
             tracing::warn!(job.id = %id, "job interrupted by shutdown");
-            state.store.fail_job(id, "interrupted by a server shutdown; submit the job again", now).await.map(|_| ())
+            metrics.record_error(ErrorType::Interrupted);
+            (state.store.fail_job(id, "interrupted by a server shutdown; submit the job again", now).await.map(|_| ()), JobStatus::Failed)
         }
         Err(JobFailure::Cancelled) => {
             tracing::info!(job.id = %id, "job cancelled");
-            state.store.mark_cancelled(id, now).await.map(|_| ())
+            (state.store.mark_cancelled(id, now).await.map(|_| ()), JobStatus::Cancelled)
         }
-        Err(JobFailure::Failed(message)) => {
-            tracing::warn!(job.id = %id, error = %message, "job failed");
-            state.store.fail_job(id, &message, now).await.map(|_| ())
+        Err(JobFailure::Failed(error_type, message)) => {
+            tracing::warn!(job.id = %id, error = %message, error_type = error_type.as_str(), "job failed");
+            metrics.record_error(error_type);
+            (state.store.fail_job(id, &message, now).await.map(|_| ()), JobStatus::Failed)
         }
     };
-    if let Err(error) = recorded {
-        tracing::error!(job.id = %id, error = %error, "failed to record the end of a job");
+    match recorded {
+        Ok(()) => {
+            metrics.record_transition(Some(JobStatus::Running), status);
+            metrics.record_job_end(status, started.elapsed());
+        }
+        Err(error) => tracing::error!(job.id = %id, error = %error, "failed to record the end of a job"),
     }
+    metrics.sample_process();
     state.jobs.remove(id);
+}
+
+/// Records a completed job's duration and size class, and the bytes of its files by format.
+fn record_completed_run(metrics: &Metrics, job: &Job, outputs: &[OutputFile], duration: Duration) {
+    let formats: Vec<Format> = job.formats.iter().filter_map(|name| Format::parse(name).ok()).collect();
+    metrics.record_completed_run(&formats, job.total_patients, duration);
+    for file in outputs {
+        // A packaged file keeps its format's name and adds `.gz` or `.enc`. The file
+        // metadata.json belongs to no format.
+        let format = formats.iter().find(|format| format.file_names().iter().any(|name| file.name == *name || file.name.starts_with(&format!("{name}."))));
+        if let Some(format) = format {
+            metrics.add_output_bytes(*format, file.size_bytes);
+        }
+    }
 }
 
 /// The reason a job did not complete.
 enum JobFailure {
     Cancelled,
-    Failed(String),
+    Failed(ErrorType, String),
+}
+
+/// The generation thread's progress: patients written, shared with the progress loop, and the
+/// per-format counters of the metrics, which advance after every written batch and chunk.
+struct RunProgress<'a> {
+    written: &'a std::sync::atomic::AtomicU64,
+    metrics: &'a Metrics,
+    formats: &'a [Format],
+    counted: u64,
+}
+
+impl Progress for RunProgress<'_> {
+    fn written(&mut self, patients: u64) {
+        self.written.store(patients, Ordering::Relaxed);
+        let added = patients.saturating_sub(self.counted);
+        self.counted = patients.max(self.counted);
+        for format in self.formats {
+            self.metrics.add_patients(*format, added);
+        }
+    }
+
+    fn chunk_written(&mut self, _patients: u64) {
+        for format in self.formats {
+            self.metrics.add_chunk(*format);
+        }
+    }
 }
 
 /// Everything a job's generation thread needs.
@@ -126,18 +187,19 @@ struct PreparedRun {
 
 fn prepare(state: &AppState, job: &Job, password: Option<zeroize::Zeroizing<String>>) -> Result<PreparedRun, JobFailure> {
     let request = parse_scenario_value(&job.config, CommandLineOverrides::default())
-        .map_err(|error| JobFailure::Failed(format!("the stored scenario is no longer valid for this version: {error}")))?;
+        .map_err(|error| JobFailure::Failed(ErrorType::InvalidRequest, format!("the stored scenario is no longer valid for this version: {error}")))?;
     let formats = job
         .formats
         .iter()
         .map(|name| Format::parse(name))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| JobFailure::Failed(format!("the stored formats are invalid: {error}")))?;
+        .map_err(|error| JobFailure::Failed(ErrorType::InvalidRequest, format!("the stored formats are invalid: {error}")))?;
     let encryption = match (job.use_encryption, password) {
         (false, _) => None,
         (true, Some(password)) => Some(Encryption { builder: EncryptWriterBuilder::new(), password: zeroize::Zeroizing::new(password.as_bytes().to_vec()) }),
         (true, None) => {
             return Err(JobFailure::Failed(
+                ErrorType::Interrupted,
                 "the encryption password is kept only in memory and was lost when the server restarted; submit the job again".into(),
             ))
         }
@@ -149,23 +211,29 @@ fn prepare(state: &AppState, job: &Job, password: Option<zeroize::Zeroizing<Stri
 
 impl PreparedRun {
     /// Generates and writes the outputs; returns the files written and the summary.
-    fn execute(self, cancel: &AtomicBool, written: &std::sync::atomic::AtomicU64) -> Result<(Vec<OutputFile>, serde_json::Value), JobFailure> {
+    fn execute(self, cancel: &AtomicBool, written: &std::sync::atomic::AtomicU64, metrics: &Metrics) -> Result<(Vec<OutputFile>, serde_json::Value), JobFailure> {
         let parent = self.folder.parent().expect("a job folder has a parent");
-        std::fs::create_dir_all(parent).map_err(|error| JobFailure::Failed(format!("failed to create the jobs folder: {error}")))?;
+        std::fs::create_dir_all(parent).map_err(|error| JobFailure::Failed(ErrorType::of_io(&error), format!("failed to create the jobs folder: {error}")))?;
         let generator = Generator::new(&self.scenario);
         let range = 0..self.scenario.count;
         let metadata_of = |format: Format| Metadata::new(&self.scenario, format, range.clone(), None);
         let options = RunOptions::new(self.threads, range.clone());
-        let mut progress = |patients: u64| written.store(patients, Ordering::Relaxed);
+        let mut progress = RunProgress { written, metrics, formats: &self.formats, counted: 0 };
         let result = casualty_output::write_folder(&generator, &self.formats, &metadata_of, &self.folder, &options, &self.packaging, &mut progress, cancel);
         match result {
             Ok((summary, _)) => {
-                let outputs = list_files(&self.folder).map_err(|error| JobFailure::Failed(format!("failed to list the outputs: {error}")))?;
-                let summary = serde_json::to_value(summary.report()).map_err(|error| JobFailure::Failed(error.to_string()))?;
+                let outputs = list_files(&self.folder).map_err(|error| JobFailure::Failed(ErrorType::of_io(&error), format!("failed to list the outputs: {error}")))?;
+                let summary = serde_json::to_value(summary.report()).map_err(|error| JobFailure::Failed(ErrorType::Internal, error.to_string()))?;
                 Ok((outputs, summary))
             }
             Err(OutputError::Interrupted { .. }) => Err(JobFailure::Cancelled),
             Err(error) => {
+                let error_type = match &error {
+                    OutputError::Io { source, .. } => ErrorType::of_io(source),
+                    OutputError::Encode(_) => ErrorType::Internal,
+                    // The job folder is new, so finding it taken means another writer or a defect.
+                    _ => ErrorType::Io,
+                };
                 let mut message = error.to_string();
                 let mut source = std::error::Error::source(&error);
                 while let Some(cause) = source {
@@ -175,7 +243,7 @@ impl PreparedRun {
                 }
                 // Server paths stay on the server: the caller sees the file name only.
                 let shown = message.replace(&self.folder.display().to_string(), "<job output>");
-                Err(JobFailure::Failed(shown))
+                Err(JobFailure::Failed(error_type, shown))
             }
         }
     }

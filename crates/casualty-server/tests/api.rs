@@ -133,6 +133,7 @@ async fn demo_key_limits_enforced() {
     let (status, error) = server.post(DEMO_KEY, "/generation", &body(51)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
     assert!(error["detail"].as_str().unwrap().contains("50 patients per request"), "the error names the limit: {error}");
+    assert!(error["detail"].as_str().unwrap().contains("ask the service operator for a key"), "the error says how to get more: {error}");
 
     let mut accepted = 0;
     let mut rejected = None;
@@ -264,8 +265,19 @@ async fn restart_fails_interrupted_job() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // One more job than there are workers, so at least one is still pending at shutdown.
+    let mut queued = Vec::new();
+    for _ in 0..server.server.state.config.workers {
+        let (_, created) = server.post(&key, "/generation", &json!({"configuration": {"count": 3_000_000}, "output_formats": ["fhir"]})).await;
+        queued.push(created["job_id"].as_str().unwrap().parse::<casualty_store::JobId>().unwrap());
+    }
     let TestServer { server: running, _dir: dir, .. } = server;
+    let store = running.state.store.clone();
     running.stop().await.unwrap();
+    let owner = store.authenticate(&key, Millis::now()).await.unwrap().id;
+    let last = store.get_job(owner, *queued.last().unwrap()).await.unwrap().unwrap();
+    assert_eq!(last.status, casualty_store::JobStatus::Pending, "no job starts once shutdown has begun");
+    store.request_cancel(owner, last.id, Millis::now()).await.unwrap();
 
     let server = TestServer::start_in(dir).await;
     let body = server.wait_for(&key, &job, Duration::from_secs(5)).await;
@@ -394,6 +406,16 @@ async fn health_and_trailing_slash() {
     }
     let response = server.client.get(format!("{}/health/ready", server.base)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+
+    let live = format!("{}/health/live", server.base);
+    let kept = server.client.get(&live).header("x-request-id", "exercise-42.a:b").send().await.unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "exercise-42.a:b", "a plain client id is kept");
+    for forged in ["a} status=500 api_key=x", &"x".repeat(200)] {
+        let replaced = server.client.get(&live).header("x-request-id", forged).send().await.unwrap();
+        let id = replaced.headers()["x-request-id"].to_str().unwrap();
+        assert_ne!(id, forged, "an id that could forge log fields is replaced");
+        assert_eq!(id.len(), 36, "by a UUID: {id}");
+    }
     server.server.stop().await.unwrap();
 }
 
@@ -415,6 +437,15 @@ async fn configurations_keep_versions() {
     assert_eq!(response.status(), StatusCode::OK);
     let updated: Value = response.json().await.unwrap();
     assert_eq!((updated["version"].as_u64(), updated["configuration"]["count"].as_u64()), (Some(2), Some(30)), "{updated}");
+
+    let (status, error) = server.post(&key, "/configurations/", &json!({"name": "Small", "configuration": small["configuration"]})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a name is used once per key: {error}");
+    assert!(error["detail"].as_str().unwrap().contains("already exists"), "{error}");
+    for name in [json!("n".repeat(101)), json!("a\u{1}b"), json!("")] {
+        let (status, error) = server.post(&key, "/configurations/", &json!({"name": name, "configuration": {"count": 5}})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "name {name}: {error}");
+        assert_eq!(error["errors"][0]["path"], "name", "{error}");
+    }
 
     let (_, first) = server.get(&key, &format!("/configurations/{id}?version=1")).await;
     assert_eq!(first["configuration"]["count"], 500, "version 1 stays readable: {first}");

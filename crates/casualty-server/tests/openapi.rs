@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 
 /// Every path template that the router serves, as the document must list them. Update this list
 /// together with the router and `src/openapi.rs`.
-const ROUTER_PATHS: [&str; 19] = [
+const ROUTER_PATHS: [&str; 21] = [
+    "/api/v1/health",
     "/api/v1/health/live",
     "/api/v1/health/ready",
     "/api/v1/generation",
@@ -37,6 +38,7 @@ const ROUTER_PATHS: [&str; 19] = [
     "/openapi.json",
     "/docs",
     "/docs/{file}",
+    "/metrics",
 ];
 
 /// The `detail` of the router's fallback, which handles paths that no route serves.

@@ -241,6 +241,16 @@ pub trait Store: Send + Sync {
     /// not exist or belongs to another key.
     async fn get_job_events(&self, owner: KeyId, id: JobId) -> Result<Option<Vec<JobEvent>>, StoreError>;
 
+    /// Counts the jobs of every key in each status. Every status appears, with 0 when no job
+    /// has it.
+    async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError>;
+
+    /// Returns how many database connections are checked out of the pool now, or `None` for a
+    /// store without a connection pool.
+    fn connections_in_use(&self) -> Option<u32> {
+        None
+    }
+
     // --- Saved configurations ---------------------------------------------------------------
 
     /// Saves a new configuration as version 1.

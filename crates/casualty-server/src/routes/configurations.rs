@@ -15,7 +15,7 @@ use crate::routes::JsonBody;
 use crate::state::AppState;
 
 /// Maximum length of a configuration name, in characters.
-const MAX_NAME_CHARS: usize = 200;
+const MAX_NAME_CHARS: usize = 100;
 
 /// Handles `POST /api/v1/configurations/`: `{"name", "configuration"}`, saved as version 1.
 pub async fn create_configuration(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -120,10 +120,10 @@ fn parse_body(body: &Value, name_required: bool) -> Result<(Option<String>, Valu
         errors.push(field(key, &fields[key], "unknown key", "name, configuration"));
     }
     let name = match fields.get("name") {
-        Some(Value::String(name)) if !name.trim().is_empty() && name.chars().count() <= MAX_NAME_CHARS => Some(name.trim().to_string()),
+        Some(Value::String(name)) if !name.trim().is_empty() && name.trim().chars().count() <= MAX_NAME_CHARS && !name.chars().any(char::is_control) => Some(name.trim().to_string()),
         None if !name_required => None,
         other => {
-            errors.push(field("name", other.unwrap_or(&Value::Null), "missing or invalid", "a name of 1 to 200 characters"));
+            errors.push(field("name", other.unwrap_or(&Value::Null), "missing or invalid", "a name of 1 to 100 characters without control characters"));
             None
         }
     };

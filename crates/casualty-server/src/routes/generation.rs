@@ -51,6 +51,7 @@ pub async fn create_generation(State(state): State<AppState>, caller: Caller, Js
         config: request.document,
     };
     let job = state.store.create_job(new, Millis::now()).await?;
+    state.metrics.record_transition(None, job.status);
     if let Some(password) = request.password {
         state.jobs.with(job.id, |memory| memory.password = Some(password));
     }

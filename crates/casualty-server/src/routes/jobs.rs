@@ -56,7 +56,11 @@ pub async fn cancel_job(State(state): State<AppState>, caller: Caller, Path(id):
     }
     // A pending job is cancelled at once. A running one stops at its next batch, well within a
     // second, and its worker removes the partial output.
+    let before = job.status;
     let job = state.store.request_cancel(caller.key.id, job.id, Millis::now()).await?;
+    if before == JobStatus::Pending && job.status == JobStatus::Cancelled {
+        state.metrics.record_transition(Some(JobStatus::Pending), JobStatus::Cancelled);
+    }
     state.jobs.cancel(job.id);
     tracing::info!(job.id = %job.id, api_key.id = %caller.key.id, "job cancellation requested");
     Ok(Json(job_view(&state, &job)))

@@ -5,12 +5,15 @@
 //! order and in batches, through a bounded channel. A slow client fills the channel, which pauses generation, so memory stays flat; a
 //! client that disconnects closes the channel, which stops generation.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use casualty_core::engine::Generator;
 use casualty_core::scenario::{parse_scenario_value, CommandLineOverrides, Scenario};
+use casualty_output::Format;
 use casualty_store::ConfigurationId;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -19,6 +22,7 @@ use tokio::sync::mpsc;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
+use crate::metrics::Metrics;
 use crate::routes::JsonBody;
 use crate::state::AppState;
 
@@ -82,8 +86,16 @@ async fn stream(state: AppState, caller: Caller, headers: HeaderMap, query: Stre
 
     let (sender, receiver) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(BATCHES_IN_FLIGHT);
     let pool = state.streaming_pool.clone();
-    tokio::task::spawn_blocking(move || produce(&pool, &scenario, batch_size, wants_ndjson, &sender));
-    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(receiver));
+    let metrics = Arc::clone(&state.metrics);
+    tokio::task::spawn_blocking(move || produce(&pool, &scenario, batch_size, wants_ndjson, &sender, &metrics));
+    // The body owns the guard, so the client is uncounted when the body ends or the connection
+    // drops it.
+    let client = state.metrics.streaming_client();
+    let batches = tokio_stream::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(receiver), move |batch| {
+        let _counted = &client;
+        batch
+    });
+    let body = Body::from_stream(batches);
     let content_type = if wants_ndjson { "application/x-ndjson" } else { "application/json" };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
@@ -111,7 +123,11 @@ fn parse_scenario(document: &Value, count: Option<u64>) -> Result<Scenario, ApiE
 /// Patients are encoded in rounds: the pool encodes a few tasks of whole batches in parallel,
 /// then this thread sends the batches in patient order. Each round holds at most
 /// `TASKS_PER_THREAD * threads` tasks, so memory stays bounded whatever the count.
-fn produce(pool: &rayon::ThreadPool, scenario: &Scenario, batch_size: u32, ndjson: bool, sender: &mpsc::Sender<Result<Vec<u8>, std::io::Error>>) {
+///
+/// Patients are added to `patients_generated_total` under the streamed format (json or ndjson)
+/// as their batch is handed to the connection.
+fn produce(pool: &rayon::ThreadPool, scenario: &Scenario, batch_size: u32, ndjson: bool, sender: &mpsc::Sender<Result<Vec<u8>, std::io::Error>>, metrics: &Metrics) {
+    let format = if ndjson { Format::Ndjson } else { Format::Json };
     let generator = Generator::new(scenario);
     let total = scenario.count;
     let batch_size = u64::from(batch_size);
@@ -128,14 +144,18 @@ fn produce(pool: &rayon::ThreadPool, scenario: &Scenario, batch_size: u32, ndjso
         let tasks: Vec<(u64, u64)> = (round_start..round_end).step_by(patients_per_task as usize).map(|first| (first, round_end.min(first + patients_per_task))).collect();
         let encoded: Vec<Result<Vec<Vec<u8>>, EncodeFailure>> =
             pool.install(|| tasks.par_iter().map(|&(first, end)| encode_batches(&generator, first, end, batch_size, ndjson)).collect());
-        for task in encoded {
+        for (task, &(first, end)) in encoded.into_iter().zip(&tasks) {
             match task {
                 Ok(batches) => {
+                    let mut next = first;
                     for batch in batches {
                         if sender.blocking_send(Ok(batch)).is_err() {
-                            tracing::info!(patients_sent = round_start, "streaming client disconnected");
+                            tracing::info!(patients_sent = next, "streaming client disconnected");
                             return;
                         }
+                        let patients = batch_size.min(end - next);
+                        metrics.add_patients(format, patients);
+                        next += patients;
                     }
                 }
                 Err(failure) => {
@@ -144,6 +164,7 @@ fn produce(pool: &rayon::ThreadPool, scenario: &Scenario, batch_size: u32, ndjso
                             return;
                         }
                     }
+                    metrics.add_patients(format, failure.index - first);
                     let record = json!({"error": "internal_error", "detail": format!("encoding patient {} failed: {}", failure.index, failure.message), "patients_sent": failure.index});
                     let tail = if ndjson { format!("{record}\n") } else { format!("],\"complete\":false,\"error\":{record}}}") };
                     let _ = sender.blocking_send(Ok(tail.into_bytes()));

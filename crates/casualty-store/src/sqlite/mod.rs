@@ -220,6 +220,25 @@ impl Store for SqliteStore {
         jobs::get_job_events(&self.pool, owner, id).await
     }
 
+    async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetch_all(&self.pool).await?;
+        let mut counts: Vec<(JobStatus, u64)> = JobStatus::ALL.iter().map(|status| (*status, 0)).collect();
+        for (name, count) in rows {
+            let status: JobStatus = name.parse()?;
+            if let Some(entry) = counts.iter_mut().find(|(known, _)| *known == status) {
+                entry.1 = u64::try_from(count).unwrap_or(0);
+            }
+        }
+        Ok(counts)
+    }
+
+    fn connections_in_use(&self) -> Option<u32> {
+        // `size` counts open connections, idle or not; both are read without locking, so the
+        // difference is a snapshot that may be off by one while a connection changes hands.
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        Some(self.pool.size().saturating_sub(idle))
+    }
+
     async fn create_configuration(&self, owner: KeyId, name: &str, body: Value, now: Millis) -> Result<Configuration, StoreError> {
         configurations::create_configuration(&self.pool, owner, name, body, now).await
     }

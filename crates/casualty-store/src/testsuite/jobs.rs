@@ -370,6 +370,27 @@ pub async fn jobs_finished_before_returns_old_jobs(store: &dyn Store) {
     assert_eq!(all.len(), 3, "a pending job has not finished");
 }
 
+/// Checks that job counts cover every key and every status, with zeros for unused statuses.
+pub async fn count_jobs_by_status_counts_every_key(store: &dyn Store) {
+    let first = user_key(store, "first").await;
+    let second = user_key(store, "second").await;
+    let count_of = |counts: &[(JobStatus, u64)], status: JobStatus| counts.iter().find(|(known, _)| *known == status).map(|(_, count)| *count);
+
+    let empty = store.count_jobs_by_status().await.expect("count_jobs_by_status works");
+    for status in JobStatus::ALL {
+        assert_eq!(count_of(&empty, status), Some(0), "{status} is listed at zero in an empty store");
+    }
+
+    create(store, first.id, T0).await;
+    store.claim_next_job(at(1_000)).await.expect("claim").expect("a job");
+    create(store, first.id, at(2_000)).await;
+    create(store, second.id, at(3_000)).await;
+    let counts = store.count_jobs_by_status().await.expect("works");
+    assert_eq!(count_of(&counts, JobStatus::Running), Some(1));
+    assert_eq!(count_of(&counts, JobStatus::Pending), Some(2), "pending jobs of both keys");
+    assert_eq!(count_of(&counts, JobStatus::Completed), Some(0));
+}
+
 /// Checks that another key cannot see, list, cancel, delete or read the events of a job.
 pub async fn job_tenant_isolation(store: &dyn Store) {
     let owner = user_key(store, "owner").await;

@@ -67,6 +67,7 @@ macro_rules! store_tests {
             jobs::delete_job_requires_finished_job,
             jobs::fail_interrupted_jobs_fails_running_jobs,
             jobs::jobs_finished_before_returns_old_jobs,
+            jobs::count_jobs_by_status_counts_every_key,
             jobs::job_tenant_isolation,
             configurations::create_configuration_starts_at_version_one,
             configurations::update_configuration_keeps_versions,
