@@ -1266,7 +1266,7 @@ mod operations {
             ("batch_size" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Patients per batch sent, 1 to 1000; the default is 100."),
             ("format" = Option<StreamFormat>, Query, description = "The body format; when absent, `Accept: application/x-ndjson` selects NDJSON, and JSON is the default."),
         ),
-        request_body(content = Scenario, description = "A scenario, bare or as a generation request with the scenario in `configuration`."),
+        request_body(content = Scenario, description = "A scenario, bare or as `{\"configuration\": ...}` with an optional `total_patients`. The job options `output_formats`, `use_compression`, `use_encryption`, `encryption_password`, `priority` and `configuration_id` get 422."),
         responses(
             (
                 status = 200,

@@ -510,6 +510,15 @@ async fn streaming_sends_json_and_ndjson() {
     assert_eq!(response.headers()["x-batch-size"], "7");
     let document: Value = response.json().await.expect("the streamed body is one JSON document");
     assert_eq!(document["total_patients"], 40);
+
+    let encrypted = json!({"configuration": {"count": 5}, "use_encryption": true, "encryption_password": "long-password-1"});
+    let (status, error) = server.post(DEMO_KEY, "/streaming/generate", &encrypted).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a stream cannot encrypt, so it rejects the request: {error}");
+    assert_eq!(error["errors"][0]["path"], "use_encryption", "{error}");
+    assert!(!error.to_string().contains("long-password-1"), "the password is not echoed: {error}");
+    let (status, error) = server.post(DEMO_KEY, "/streaming/generate?count=0", &json!({"count": 5})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["errors"][0]["path"], "count", "the query parameter is named: {error}");
     assert_eq!(document["complete"], true);
     let patients = document["patients"].as_array().unwrap();
     assert_eq!(patients.len(), 40);

@@ -105,14 +105,38 @@ async fn stream(state: AppState, caller: Caller, headers: HeaderMap, query: Stre
     Ok(response)
 }
 
+/// Job options that a stream cannot honour. A stream sends plain JSON or NDJSON of a scenario, so
+/// accepting these would silently drop the requested encryption or formats.
+const JOB_ONLY_KEYS: [&str; 6] = ["output_formats", "use_compression", "use_encryption", "encryption_password", "priority", "configuration_id"];
+
 fn parse_scenario(document: &Value, count: Option<u64>) -> Result<Scenario, ApiError> {
+    let job_only: Vec<FieldError> = JOB_ONLY_KEYS
+        .iter()
+        .filter_map(|key| document.get(key).map(|value| (key, value)))
+        .map(|(key, value)| FieldError {
+            path: (*key).to_owned(),
+            value: if *key == "encryption_password" { Value::String("(hidden)".into()) } else { value.clone() },
+            message: "not supported by streaming".into(),
+            accepted: "a scenario, bare or as `configuration`; use POST /api/v1/generation for formats, compression, encryption and priority, or GET with configuration_id for a saved configuration".into(),
+        })
+        .collect();
+    if !job_only.is_empty() {
+        return Err(ApiError::invalid(format!("the streaming request is invalid ({} errors)", job_only.len()), job_only));
+    }
     parse_scenario_value(document, CommandLineOverrides { count, seed: None }).map(|request| request.scenario).map_err(|error| {
         let errors: Vec<FieldError> = error
             .errors
             .into_iter()
-            .map(|e| FieldError { path: e.path, value: serde_json::from_str(&e.value).unwrap_or(Value::String(e.value)), message: "invalid value".into(), accepted: e.expected })
+            .map(|e| FieldError {
+                // The count override comes from the `count` query parameter, not a command-line flag.
+                path: if e.path == "--count" { "count".to_owned() } else { e.path },
+                value: serde_json::from_str(&e.value).unwrap_or(Value::String(e.value)),
+                message: "invalid value".into(),
+                accepted: e.expected,
+            })
             .collect();
-        ApiError::invalid(format!("the scenario is invalid ({} errors)", errors.len()), errors)
+        let noun = if errors.len() == 1 { "error" } else { "errors" };
+        ApiError::invalid(format!("the scenario is invalid ({} {noun})", errors.len()), errors)
     })
 }
 
