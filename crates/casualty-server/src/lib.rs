@@ -106,7 +106,7 @@ pub fn app(state: AppState) -> Router {
 const EXPOSED_HEADERS: [&str; 9] =
     ["x-request-id", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-window", "x-patient-count", "x-batch-size", "content-disposition"];
 
-/// Longest client request id that is kept.
+/// Maximum length of a client request id that is kept, in bytes.
 const MAX_REQUEST_ID_CHARS: usize = 128;
 
 /// Removes a client's `X-Request-Id` unless it is 1 to 128 letters, digits, `-`, `_`, `.` or
@@ -146,7 +146,7 @@ async fn fill_request_id(request: Request, next: Next) -> Response {
     };
     let mut value: serde_json::Value = match serde_json::from_slice(&bytes) {
         Ok(value @ serde_json::Value::Object(_)) => value,
-        // A layer or an extractor answered in plain text (the body limit, a query value of the
+        // A layer or an extractor responded in plain text (the body limit, a query value of the
         // wrong type), so wrap its message in the error body.
         _ => framework_error_body(status, &bytes),
     };

@@ -857,7 +857,7 @@ left out rather than sent as null, and every time is UTC in whole seconds.";
     /// Limits of each job in the health report.
     #[derive(ToSchema)]
     pub(super) struct HealthJobLimits {
-        /// Most patients in one job.
+        /// Maximum patients in one job.
         max_patients_per_job: u64,
         /// Generation threads of each job (`--job-threads`).
         threads_per_job: u32,

@@ -145,7 +145,7 @@ fn parse_scenario(document: &Value, count: Option<u64>) -> Result<Scenario, ApiE
 /// an `error` object, so a reader can tell a finished document from an interrupted one.
 ///
 /// Patients are encoded in rounds: the pool encodes a few tasks of whole batches in parallel,
-/// then this thread sends the batches in patient order. Each round holds at most
+/// then this thread sends the batches in patient order. Each round has at most
 /// `TASKS_PER_THREAD * threads` tasks, so memory stays bounded whatever the count.
 ///
 /// Patients are added to `patients_generated_total` under the streamed format (json or ndjson)
