@@ -20,7 +20,7 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 pub struct Caller {
     /// The caller's key.
     pub key: ApiKey,
-    /// Where an admitted request leaves its quota for [`add_rate_limit_headers`].
+    /// Slot for the quota of an admitted request, read by [`add_rate_limit_headers`].
     quota: QuotaSlot,
 }
 

@@ -811,7 +811,7 @@ left out rather than sent as null, and every time is UTC in whole seconds.";
         warnings: Vec<String>,
         /// `unavailable`, only with status 503.
         error: Option<String>,
-        /// What failed, only with status 503.
+        /// Description of the failure, only with status 503.
         detail: Option<String>,
     }
 

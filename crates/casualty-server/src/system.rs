@@ -161,7 +161,8 @@ mod tests {
     #[test]
     fn readings_available_on_linux() {
         let process = process_memory().expect("/proc/self/status is readable");
-        assert!(process.rss_bytes > 0 && process.vms_bytes >= process.rss_bytes);
+        assert!(process.rss_bytes > 0, "resident memory is positive");
+        assert!(process.vms_bytes >= process.rss_bytes, "virtual memory includes resident memory");
         let host = host_memory().expect("/proc/meminfo is readable");
         assert!(host.available_bytes <= host.total_bytes);
         assert!(process_cpu_ticks().is_some());
