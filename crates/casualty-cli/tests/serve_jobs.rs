@@ -1,7 +1,7 @@
 //! Jobs of a real `casualty serve` process when things go wrong: an output folder that cannot be
 //! created, a write that fails for lack of space, a server killed mid-run, and a cancelled job.
 //! In each case the job ends with a clear state, no partial output remains, and the server goes
-//! on serving.
+//! on serving. A last test checks that a large job takes no more memory than a small one.
 
 #![cfg(target_os = "linux")]
 
@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{call, clear_casualty_environment, cpu_seconds, entries, wait_until, Server};
+use support::{call, clear_casualty_environment, cpu_seconds, entries, resident_bytes, wait_until, Server};
 
 /// The operator key of every server in these tests.
 const OPERATOR_KEY: &str = "sk_op_serve-jobs-test-0123456789";
@@ -146,6 +146,9 @@ fn full_disk_fails_job_and_server_recovers() {
     let jobs_folder = data_dir.join("jobs");
     assert_eq!(entries(&jobs_folder), Vec::<String>::new(), "no partial output remains");
     assert_ready(&server);
+    let scrape = server.request("GET", "/metrics", &[], b"").text();
+    assert_eq!(metric_value(&scrape, "patient_generation_errors_total{error_type=\"disk_full\"}"), 1.0, "the failure counts as a full disk");
+    assert_eq!(metric_value(&scrape, "patient_generation_errors_total{error_type=\"io\"}"), 0.0, "and not as another write failure");
 
     assert_small_job_completes(&server, &jobs_folder);
     let (status, logs) = server.terminate();
@@ -219,6 +222,60 @@ fn cancel_stops_work_and_removes_output() {
     assert_eq!(entries(&jobs_folder), Vec::<String>::new(), "no partial output remains");
     assert_eq!(cancelled["output_files"], json!([]), "{cancelled}");
     assert_small_job_completes(&server, &jobs_folder);
+    let (status, logs) = server.terminate();
+    assert!(status.success(), "{status:?}\n{logs}");
+}
+
+/// Reads the peak resident set size of a process in bytes (`VmHWM` of `/proc/<pid>/status`).
+fn peak_resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/<pid>/status is readable");
+    let line = status.lines().find(|line| line.starts_with("VmHWM:")).expect("a VmHWM line");
+    let kib: u64 = line.split_whitespace().nth(1).and_then(|value| value.parse().ok()).expect("VmHWM in kB");
+    kib * 1024
+}
+
+/// Reads one sample's value from a Prometheus text exposition.
+fn metric_value(exposition: &str, series: &str) -> f64 {
+    let line = exposition.lines().find(|line| line.starts_with(series) && line[series.len()..].starts_with(' '));
+    let line = line.unwrap_or_else(|| panic!("no {series} sample in:\n{exposition}"));
+    line[series.len()..].trim().parse().unwrap_or_else(|_| panic!("a number: {line}"))
+}
+
+#[test]
+fn large_job_takes_no_more_memory_than_small_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let server = start(&data_dir, "2");
+    let pid = server.pid();
+
+    let run = |count: u64| {
+        let id = submit(&server, &json!({"configuration": {"count": count, "seed": 7}, "output_formats": ["ndjson"]}));
+        let finished = wait_for_end(&server, &id);
+        assert_eq!(finished["status"], "completed", "{finished}");
+        assert_eq!(finished["progress_details"]["patients_done"], count, "{finished}");
+        let peak = peak_resident_bytes(pid);
+        // The output is not needed, and a million patients take gigabytes of disk.
+        let deleted = call(&server.address, "DELETE", &format!("/api/v1/jobs/{id}"), OPERATOR_KEY, &Value::Null);
+        assert!(deleted.status < 300, "{}", deleted.text());
+        peak
+    };
+    let after_small = run(10_000);
+    let after_large = run(1_000_000);
+    println!("peak resident memory: {after_small} bytes after 10^4 patients, {after_large} bytes after 10^6");
+    assert!(
+        after_large as f64 <= 1.5 * after_small as f64,
+        "peak resident memory after 10^6 patients ({after_large} bytes) is at most 1.5 times the peak after 10^4 ({after_small} bytes)"
+    );
+
+    // The gauge is read from /proc at scrape time, so it lies between readings taken just before
+    // and just after the scrape, give or take 10%.
+    let before = resident_bytes(pid) as f64;
+    let scrape = server.request("GET", "/metrics", &[], b"");
+    let after = resident_bytes(pid) as f64;
+    assert_eq!(scrape.status, 200, "{}", scrape.text());
+    let gauge = metric_value(&scrape.text(), "process_memory_usage_bytes{type=\"rss\"}");
+    let (low, high) = (before.min(after) * 0.9, before.max(after) * 1.1);
+    assert!((low..=high).contains(&gauge), "the rss gauge ({gauge} bytes) agrees with /proc ({before} and {after} bytes) within 10%");
     let (status, logs) = server.terminate();
     assert!(status.success(), "{status:?}\n{logs}");
 }

@@ -72,7 +72,7 @@ pub const TRANSITIONS: [(&str, JobStatus); 6] = [
 pub enum ErrorType {
     /// Reading or writing files failed.
     Io,
-    /// The disk or the user's quota is full.
+    /// A full disk: no space left, or a disk quota or file size limit reached.
     DiskFull,
     /// A server shutdown or restart stopped the run, or a restart lost its encryption password.
     Interrupted,
@@ -97,10 +97,11 @@ impl ErrorType {
         }
     }
 
-    /// Classifies an I/O error: a full disk or quota, or any other failure.
+    /// Classifies an I/O error: no space left, a disk quota or a file size limit reached, or any
+    /// other failure.
     pub fn of_io(error: &std::io::Error) -> ErrorType {
         match error.kind() {
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => ErrorType::DiskFull,
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded | std::io::ErrorKind::FileTooLarge => ErrorType::DiskFull,
             _ => ErrorType::Io,
         }
     }
@@ -512,6 +513,16 @@ mod tests {
         }
         let allowed = JobStatus::ALL.iter().flat_map(|from| JobStatus::ALL.iter().map(move |to| (*from, *to))).filter(|(from, to)| from.can_become(*to)).count();
         assert_eq!(allowed + 1, TRANSITIONS.len(), "every allowed change is listed");
+    }
+
+    #[test]
+    fn io_errors_are_classified_by_kind() {
+        use std::io::{Error, ErrorKind};
+        assert_eq!(ErrorType::of_io(&Error::from_raw_os_error(nix::libc::ENOSPC)), ErrorType::DiskFull);
+        assert_eq!(ErrorType::of_io(&Error::from_raw_os_error(nix::libc::EDQUOT)), ErrorType::DiskFull);
+        assert_eq!(ErrorType::of_io(&Error::from_raw_os_error(nix::libc::EFBIG)), ErrorType::DiskFull);
+        assert_eq!(ErrorType::of_io(&Error::from_raw_os_error(nix::libc::EACCES)), ErrorType::Io);
+        assert_eq!(ErrorType::of_io(&Error::from(ErrorKind::NotADirectory)), ErrorType::Io);
     }
 
     #[test]
