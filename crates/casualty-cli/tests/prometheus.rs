@@ -304,7 +304,8 @@ fn real_prometheus_scrapes_contract_series() {
         assert_eq!(patients, SEED_PATIENTS as f64, "patients written as {format}");
     }
     assert_eq!(single_value(&prometheus, "patient_generation_runs_total{size_class=\"small\"}"), 1.0, "the 500-patient run is small");
-    assert_eq!(single_value(&prometheus, "patient_generation_runs_total{size_class=\"chunked\"}"), 1.0, "the 5,000-patient run is chunked");
+    assert_eq!(single_value(&prometheus, "patient_generation_runs_total{size_class=\"large\"}"), 1.0, "the 5,000-patient run is large");
+    assert_eq!(single_value(&prometheus, "sum(patient_generation_run_patients_total)"), 5500.0, "the patients of both runs, once each");
     let chunks = single_value(&prometheus, "sum(patient_generation_chunks_total)");
     assert!(chunks > 0.0, "chunks written: {chunks}");
     assert_eq!(single_value(&prometheus, "sum(jobs_finished_total{outcome=\"completed\"})"), 2.0, "completed jobs");

@@ -116,7 +116,11 @@ impl Caller {
             Err(AdmitError::Rejected(rejection)) => {
                 state.metrics.record_rate_limit_rejection(self.key.kind, rejection.window);
                 let seconds = rejection.retry_after_seconds().max(1);
-                Err(ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("{rejection}"))
+                let next_step = match self.key.kind {
+                    KeyKind::Demo => "the demo key is for trying the service: ask the operator of this service for a personal key with higher limits",
+                    _ => "ask the operator of this service to raise this key's limits if you need more",
+                };
+                Err(ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("{rejection}; {next_step}"))
                     .with_header("retry-after", seconds.to_string())
                     .with_header("x-ratelimit-limit", rejection.limit.to_string())
                     .with_header("x-ratelimit-remaining", "0")

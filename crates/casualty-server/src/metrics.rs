@@ -29,10 +29,14 @@ use prometheus_client::registry::Registry;
 use crate::state::AppState;
 use crate::system::{self, CpuSampler};
 
-/// Largest run, in patients, counted in the `small` size class; larger runs are `chunked`. The
+/// Largest run, in patients, counted in the `small` size class; larger runs are `large`. The
 /// operators' dashboards compare runs on either side of 1,000 patients, so this is part of the
-/// series' meaning rather than a setting.
+/// series' meaning rather than a setting. Chunking does not follow it: every job is written in
+/// chunks, and `patient_generation_chunks_total` counts them.
 pub const SMALL_RUN_MAX_PATIENTS: u64 = 1_000;
+
+/// Values of the `size_class` label.
+const SIZE_CLASSES: [&str; 2] = ["small", "large"];
 
 /// The `endpoint` label of requests that matched no route, so that unknown paths cannot add
 /// series.
@@ -177,6 +181,8 @@ pub struct Metrics {
     generation_errors: Family<ErrorLabels, Counter>,
     generation_chunks: Family<FormatLabels, Counter>,
     generation_runs: Family<SizeClassLabels, Counter>,
+    run_duration: HistogramFamily<SizeClassLabels>,
+    run_patients: Family<SizeClassLabels, Counter>,
     output_bytes: Family<FormatLabels, Counter>,
     memory: Family<MemoryLabels, Gauge>,
     cpu_percent: Gauge<f64, AtomicU64>,
@@ -208,6 +214,8 @@ impl Metrics {
             generation_errors: Family::default(),
             generation_chunks: Family::default(),
             generation_runs: Family::default(),
+            run_duration: Family::new_with_constructor(|| Histogram::new(GENERATION_BUCKETS)),
+            run_patients: Family::default(),
             output_bytes: Family::default(),
             memory: Family::default(),
             cpu_percent: Gauge::default(),
@@ -238,8 +246,11 @@ impl Metrics {
         for error_type in ErrorType::ALL {
             let _ = self.generation_errors.get_or_create(&ErrorLabels { error_type: error_type.as_str() });
         }
-        for size_class in ["small", "chunked"] {
-            let _ = self.generation_runs.get_or_create(&SizeClassLabels { size_class });
+        for size_class in SIZE_CLASSES {
+            let labels = SizeClassLabels { size_class };
+            let _ = self.generation_runs.get_or_create(&labels);
+            let _ = self.run_duration.get_or_create(&labels);
+            let _ = self.run_patients.get_or_create(&labels);
         }
         for kind in ["rss", "vms", "available"] {
             let _ = self.memory.get_or_create(&MemoryLabels { r#type: kind });
@@ -271,9 +282,15 @@ impl Metrics {
         registry.register("patient_generation_chunks", "Chunks of patients written by generation jobs, by output format", self.generation_chunks.clone());
         registry.register(
             "patient_generation_runs",
-            "Completed generation jobs by size class: small up to 1000 patients, chunked above",
+            "Completed generation jobs by size class: small up to 1000 patients, large above",
             self.generation_runs.clone(),
         );
+        registry.register(
+            "patient_generation_run_duration_seconds",
+            "Duration of completed generation jobs, observed once per job, by size class",
+            self.run_duration.clone(),
+        );
+        registry.register("patient_generation_run_patients", "Patients of completed generation jobs, by size class", self.run_patients.clone());
         registry.register("output_bytes_written", "Bytes of the output files of completed jobs, after compression and encryption, by format", self.output_bytes.clone());
         registry.register("process_memory_usage_bytes", "Resident (rss) and virtual (vms) memory of the process, and memory available on the host", self.memory.clone());
         registry.register("process_cpu_usage_percent", "CPU time of the process between two samples, in percent of one core", self.cpu_percent.clone());
@@ -305,8 +322,10 @@ impl Metrics {
         for format in formats {
             self.generation_duration.get_or_create(&FormatLabels { format: format.as_str() }).observe(duration.as_secs_f64());
         }
-        let size_class = if patients <= SMALL_RUN_MAX_PATIENTS { "small" } else { "chunked" };
-        self.generation_runs.get_or_create(&SizeClassLabels { size_class }).inc();
+        let labels = SizeClassLabels { size_class: if patients <= SMALL_RUN_MAX_PATIENTS { "small" } else { "large" } };
+        self.generation_runs.get_or_create(&labels).inc();
+        self.run_duration.get_or_create(&labels).observe(duration.as_secs_f64());
+        self.run_patients.get_or_create(&labels).inc_by(patients);
     }
 
     /// Adds bytes of output files written in `format`.

@@ -164,8 +164,10 @@ async fn bounded_labels_exposed_at_zero() {
     for outcome in ["completed", "failed", "cancelled"] {
         assert_eq!(scrape.value("jobs_finished_total", &[("outcome", outcome)]), Some(0.0), "{outcome} jobs");
     }
-    for size_class in ["small", "chunked"] {
+    for size_class in ["small", "large"] {
         assert_eq!(scrape.value("patient_generation_runs_total", &[("size_class", size_class)]), Some(0.0), "{size_class} runs");
+        assert_eq!(scrape.value("patient_generation_run_patients_total", &[("size_class", size_class)]), Some(0.0), "patients of {size_class} runs");
+        assert_eq!(scrape.value("patient_generation_run_duration_seconds_count", &[("size_class", size_class)]), Some(0.0), "{size_class} run durations");
     }
     for key_type in ["demo", "user", "operator"] {
         for window in ["minute", "hour", "day"] {
@@ -205,8 +207,11 @@ async fn job_counts_patients_per_format() {
     for format in ["xml", "fhir", "xlsx", "ndjson"] {
         assert_eq!(scrape.expect("patients_generated_total", &[("format", format)]), 0.0, "no patients as {format}");
     }
-    assert_eq!(scrape.expect("patient_generation_runs_total", &[("size_class", "chunked")]), 1.0);
+    assert_eq!(scrape.expect("patient_generation_runs_total", &[("size_class", "large")]), 1.0);
     assert_eq!(scrape.expect("patient_generation_runs_total", &[("size_class", "small")]), 0.0);
+    assert_eq!(scrape.expect("patient_generation_run_patients_total", &[("size_class", "large")]), f64::from(patients));
+    assert_eq!(scrape.expect("patient_generation_run_duration_seconds_count", &[("size_class", "large")]), 1.0, "one observation per job");
+    assert!(scrape.expect("patient_generation_run_duration_seconds_sum", &[("size_class", "large")]) > 0.0);
     for (from, to, count) in [("created", "pending", 1.0), ("pending", "running", 1.0), ("running", "completed", 1.0), ("running", "failed", 0.0)] {
         assert_eq!(scrape.expect("job_status_changes_total", &[("from_status", from), ("to_status", to)]), count, "{from} -> {to}");
     }
@@ -239,7 +244,9 @@ async fn small_job_counts_as_small_run() {
         assert_eq!(scrape.expect("patient_generation_chunks_total", &[("format", format)]), 1.0, "40 patients are one chunk");
     }
     assert_eq!(scrape.expect("patient_generation_runs_total", &[("size_class", "small")]), 1.0);
-    assert_eq!(scrape.expect("patient_generation_runs_total", &[("size_class", "chunked")]), 0.0);
+    assert_eq!(scrape.expect("patient_generation_runs_total", &[("size_class", "large")]), 0.0);
+    assert_eq!(scrape.expect("patient_generation_run_patients_total", &[("size_class", "small")]), 40.0, "the job's patients, once whatever its formats");
+    assert_eq!(scrape.expect("patient_generation_run_duration_seconds_count", &[("size_class", "small")]), 1.0, "one observation per job, not per format");
     server.server.stop().await.unwrap();
 }
 

@@ -17,8 +17,12 @@ pub async fn live() -> Json<Value> {
     Json(json!({"status": "alive"}))
 }
 
-/// `GET /api/v1/health/ready`: returns 200 when a database round trip succeeds, else 503.
+/// `GET /api/v1/health/ready`: returns 200 when the workers take jobs (no shutdown has begun) and a
+/// database round trip succeeds, else 503.
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    if state.jobs.is_shutting_down() {
+        return Err(ApiError::unavailable("the server is shutting down and its workers take no new jobs; use another instance"));
+    }
     match state.store.ping().await {
         Ok(()) => Ok(Json(json!({"status": "ready", "database": "ok", "workers": state.config.workers}))),
         Err(error) => {
