@@ -186,12 +186,27 @@ pub struct ConditionEffects {
     pub mechanism_multiplier: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
-/// Effects of warfare types.
+/// Effects of warfare types: each type's profile, keyed by type name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct WarfareEffects {
     pub mechanism_multiplier: BTreeMap<String, BTreeMap<String, f64>>,
+    pub region_multiplier: BTreeMap<String, BTreeMap<String, f64>>,
+    pub severity_multiplier: BTreeMap<String, f64>,
+    pub extra_wound_multiplier: BTreeMap<String, f64>,
+    pub injury_distribution: BTreeMap<String, CategoryPercentages>,
+    pub daily_pattern: BTreeMap<String, Vec<f64>>,
+}
+
+/// A casualty mix in percent, by category.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CategoryPercentages {
+    pub disease: f64,
+    pub non_battle: f64,
+    pub battle: f64,
 }
 
 /// Hourly weights.
@@ -209,6 +224,7 @@ pub struct DailyPattern {
 #[allow(missing_docs)]
 pub struct Events {
     pub duration_minutes: BTreeMap<String, f64>,
+    pub evacuation_multiplier: BTreeMap<String, f64>,
     pub default_size_share: f64,
     pub mass_casualty_min_size: u64,
 }
@@ -350,6 +366,16 @@ pub struct ModelParameters {
     pub output: OutputParameters,
     pub tempo: TempoShapes,
     pub physiology: PhysiologyParameters,
+    pub forecas: ForceRates,
+}
+
+/// Daily casualty rates per 1,000 troops, for fronts that give their troop strength.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ForceRates {
+    pub battle_per_1000_per_day: f64,
+    pub dnbi_per_1000_per_day: f64,
 }
 
 /// A problem with one parameter: its dotted key and what is wrong.
@@ -512,11 +538,31 @@ impl ModelParameters {
                 }
             }
         }
-        for (group, pattern) in [("battle", &self.daily_pattern.battle), ("non_battle", &self.daily_pattern.non_battle)] {
+        for (name, table) in &self.warfare.region_multiplier {
+            for (region, &m) in table {
+                check(format!("warfare.region_multiplier.{name}.{region}"), m, (0.0..=1000.0).contains(&m), "a multiplier from 0 to 1000");
+            }
+        }
+        for (group, table) in [("severity_multiplier", &self.warfare.severity_multiplier), ("extra_wound_multiplier", &self.warfare.extra_wound_multiplier)] {
+            for (name, &m) in table {
+                check(format!("warfare.{group}.{name}"), m, (0.0..=10.0).contains(&m), "a multiplier from 0 to 10");
+            }
+        }
+        for (name, mix) in &self.warfare.injury_distribution {
+            for (category, v) in [("disease", mix.disease), ("non_battle", mix.non_battle), ("battle", mix.battle)] {
+                check(format!("warfare.injury_distribution.{name}.{category}"), v, (0.0..=100.0).contains(&v), "a percentage from 0 to 100");
+            }
+            let total = mix.disease + mix.non_battle + mix.battle;
+            check(format!("warfare.injury_distribution.{name}"), total, (99.5..=100.5).contains(&total), "percentages summing to 100, within 0.5");
+        }
+        let patterns = [("daily_pattern.battle".to_string(), &self.daily_pattern.battle), ("daily_pattern.non_battle".to_string(), &self.daily_pattern.non_battle)]
+            .into_iter()
+            .chain(self.warfare.daily_pattern.iter().map(|(name, pattern)| (format!("warfare.daily_pattern.{name}"), pattern)));
+        for (key, pattern) in patterns {
             let ok = pattern.len() == 24 && pattern.iter().all(|w| w.is_finite() && *w >= 0.0) && pattern.iter().sum::<f64>() > 0.0;
             if !ok {
                 errors.push(ParameterError {
-                    key: format!("daily_pattern.{group}"),
+                    key,
                     value: format!("{pattern:?}"),
                     expected: "24 weights of 0 or more with a positive sum".into(),
                 });
@@ -527,6 +573,9 @@ impl ModelParameters {
                 errors.push(ParameterError { key, value: value.to_string(), expected: expected.into() });
             }
         };
+        for (name, &m) in &self.events.evacuation_multiplier {
+            check(format!("events.evacuation_multiplier.{name}"), m, m > 0.0 && m <= 10.0, "a multiplier greater than 0 and at most 10");
+        }
         for (name, &m) in &self.events.duration_minutes {
             check(format!("events.duration_minutes.{name}"), m, m > 0.0 && m <= 10_080.0, "minutes greater than 0 and at most 10080 (a week)");
         }
@@ -584,6 +633,9 @@ impl ModelParameters {
         check("tempo.surge_peak".into(), t.surge_peak, (0.0..=100.0).contains(&t.surge_peak), "a multiplier from 0 to 100");
         check("tempo.surge_width".into(), t.surge_width, t.surge_width > 0.0 && t.surge_width <= 10.0, "a width greater than 0 and at most 10");
         check("tempo.intermittent_period_days".into(), t.intermittent_period_days as f64, (1..=365).contains(&t.intermittent_period_days), "a whole number of days from 1 to 365");
+        for (name, v) in [("battle_per_1000_per_day", self.forecas.battle_per_1000_per_day), ("dnbi_per_1000_per_day", self.forecas.dnbi_per_1000_per_day)] {
+            check(format!("forecas.{name}"), v, (0.0..=1000.0).contains(&v), "casualties per 1,000 troops per day, from 0 to 1000");
+        }
         check("output.hour_decimals".into(), self.output.hour_decimals as f64, self.output.hour_decimals <= 6, "a whole number from 0 to 6");
         errors
     }
@@ -618,6 +670,7 @@ const OPEN_TABLES: &[&str] = &[
     "conditions.evacuation_multiplier",
     "conditions.mechanism_multiplier.*",
     "warfare.mechanism_multiplier.*",
+    "warfare.region_multiplier.*",
     "demographics.branch_weights",
     "allergies",
 ];

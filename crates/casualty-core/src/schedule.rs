@@ -58,9 +58,8 @@ impl Schedule {
         let battle = if dnbi_share > 0.0 { battle } else { background };
 
         let hours = scenario.days_of_fighting as usize * 24;
-        let battle_weights: Vec<f64> = (0..hours)
-            .map(|h| day_weight(model, scenario.tempo, h / 24, scenario.days_of_fighting) * model.daily_pattern.battle[h % 24])
-            .collect();
+        let pattern = battle_pattern(scenario);
+        let battle_weights: Vec<f64> = (0..hours).map(|h| day_weight(model, scenario.tempo, h / 24, scenario.days_of_fighting) * pattern[h % 24]).collect();
         let dnbi_weights: Vec<f64> = (0..hours).map(|h| model.daily_pattern.non_battle[h % 24]).collect();
         let battle_sum: f64 = battle_weights.iter().sum();
         let dnbi_sum: f64 = dnbi_weights.iter().sum();
@@ -123,8 +122,23 @@ impl Schedule {
     }
 }
 
+/// Mixes the hourly battle patterns of the scenario's warfare types: each type's pattern (or
+/// `daily_pattern.battle` for a type without one) is scaled to a mean of 1, then weighted.
+fn battle_pattern(scenario: &Scenario) -> [f64; 24] {
+    let model = &scenario.model;
+    let mut mixed = [0.0; 24];
+    for (kind, weight) in &scenario.warfare_types {
+        let pattern = model.warfare.daily_pattern.get(kind.as_str()).unwrap_or(&model.daily_pattern.battle);
+        let total: f64 = pattern.iter().sum();
+        for (hour, value) in pattern.iter().enumerate().take(24) {
+            mixed[hour] += weight * value * 24.0 / total;
+        }
+    }
+    mixed
+}
+
 /// Relative battle weight of a day under a tempo.
-fn day_weight(model: &ModelParameters, tempo: Tempo, day: usize, days: u32) -> f64 {
+pub(crate) fn day_weight(model: &ModelParameters, tempo: Tempo, day: usize, days: u32) -> f64 {
     let t = &model.tempo;
     let x = if days <= 1 { 0.5 } else { day as f64 / (days - 1) as f64 };
     match tempo {

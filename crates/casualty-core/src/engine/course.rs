@@ -40,12 +40,15 @@ pub(crate) fn run<'g>(
     injuries: &Injuries<'g>,
     allergies: &Allergies,
     injury_time: i64,
+    event_evacuation: f64,
     rng: &mut Stream,
 ) -> Course<'g> {
     let model = generator.model;
+    let evac = generator.evacuation_multiplier;
+    // A special event slows the tactical legs, from the point of injury to Role 2.
+    let tactical = evac * event_evacuation;
     let scenario = generator.scenario;
     let triage = injuries.triage;
-    let evac = generator.evacuation_multiplier;
 
     // Will this casualty die of the injury or illness without surgery, and when?
     let d = &model.death;
@@ -91,8 +94,8 @@ pub(crate) fn run<'g>(
     events.push((EventType::Injury, Role::Poi, 0.0));
 
     // Point of injury and the move to Role 1.
-    let poi_end = rng.lognormal(model.evacuation.poi_median_minutes.get(triage), model.evacuation.poi_sigma) * evac / 60.0;
-    let to_role1 = rng.lognormal(model.evacuation.to_role1_median_minutes.get(triage), model.evacuation.to_role1_sigma) * evac / 60.0;
+    let poi_end = rng.lognormal(model.evacuation.poi_median_minutes.get(triage), model.evacuation.poi_sigma) * tactical / 60.0;
+    let to_role1 = rng.lognormal(model.evacuation.to_role1_median_minutes.get(triage), model.evacuation.to_role1_sigma) * tactical / 60.0;
     let role1_arrival = poi_end + to_role1;
 
     // A facility's kia_rate replaces the model's death within its stay. The draws are taken up
@@ -182,7 +185,8 @@ pub(crate) fn run<'g>(
             Role::Role3 => model.evacuation.transit_median_hours.Role3,
             _ => model.evacuation.transit_median_hours.Role4,
         };
-        arrival = departure + rng.lognormal(median * model.evacuation.precedence_multiplier.get(triage), model.evacuation.transit_sigma) * evac;
+        let leg = if next == Role::Role2 { tactical } else { evac };
+        arrival = departure + rng.lognormal(median * model.evacuation.precedence_multiplier.get(triage), model.evacuation.transit_sigma) * leg;
         if let Some(t) = death_at.filter(|t| *t < arrival) {
             // Died in transit: the death is recorded against the facility left, the last one reached.
             let t = t.max(departure);

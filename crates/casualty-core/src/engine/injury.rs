@@ -105,7 +105,11 @@ impl Tables {
         });
 
         let region_ids: Vec<usize> = model.battle_region_weights.keys().filter_map(|r| reference.region_index(r)).collect();
-        let region_weights = Cumulative::new(region_ids.iter().map(|&r| model.battle_region_weights[&reference.regions[r].id]));
+        let region_weights = Cumulative::new(region_ids.iter().map(|&r| {
+            let region = reference.regions[r].id.as_str();
+            let multiplier = scenario.warfare_mean(|kind| model.warfare.region_multiplier.get(kind).and_then(|t| t.get(region)).copied());
+            model.battle_region_weights[region] * multiplier
+        }));
 
         let by_mechanism = (0..reference.mechanisms.len())
             .map(|m| Choice::new((0..reference.conditions.len()).filter(|&c| reference.conditions[c].mechanisms.contains(&m)).collect(), reference))
@@ -140,12 +144,7 @@ impl Tables {
 /// Product of the warfare and condition multipliers that apply to a mechanism.
 fn multiplier(scenario: &Scenario, mechanism: &str) -> f64 {
     let model = &scenario.model;
-    // Active warfare types are mixed by weight: the multiplier is the weighted mean.
-    let warfare: f64 = scenario
-        .warfare_types
-        .iter()
-        .map(|(kind, weight)| weight * model.warfare.mechanism_multiplier.get(kind.as_str()).and_then(|t| t.get(mechanism)).copied().unwrap_or(1.0))
-        .sum();
+    let warfare = scenario.warfare_mean(|kind| model.warfare.mechanism_multiplier.get(kind).and_then(|t| t.get(mechanism)).copied());
     let conditions: f64 = scenario
         .environmental_conditions
         .iter()
@@ -207,7 +206,8 @@ impl Tables {
             Category::NonBattleInjury => model.wounds.extra_wound_probability_non_battle,
             Category::Disease => model.wounds.extra_wound_probability_disease,
         };
-        let extra = (extra * generator.intensity).min(0.95);
+        let warfare = if category == Category::BattleInjury { generator.warfare_extra_wounds } else { 1.0 };
+        let extra = (extra * generator.intensity * warfare).min(0.95);
         let mut wanted = 1;
         while wanted < model.wounds.max_wounds && rng.chance(extra) {
             wanted += 1;
@@ -229,7 +229,8 @@ impl Tables {
             wounds.push(Wound { row: None, code, region, ais: 6, hemorrhage: if head { Hemorrhage::Major } else { Hemorrhage::Massive }, tags });
         }
 
-        let step = (model.severity.ais_step_probability * generator.intensity).min(0.95);
+        let warfare = if category == Category::BattleInjury { generator.warfare_severity } else { 1.0 };
+        let step = (model.severity.ais_step_probability * generator.intensity * warfare).min(0.95);
         let mut attempts = 0;
         while wounds.len() < wanted as usize && attempts < wanted * 4 {
             attempts += 1;

@@ -44,6 +44,10 @@ pub struct Generator<'a> {
     pub(crate) people: person::Tables,
     pub(crate) evacuation_multiplier: f64,
     pub(crate) intensity: f64,
+    /// Multiplier of the AIS step probability of battle wounds from the warfare types.
+    pub(crate) warfare_severity: f64,
+    /// Multiplier of the further-wound probabilities of battle casualties from the warfare types.
+    pub(crate) warfare_extra_wounds: f64,
 }
 
 impl<'a> Generator<'a> {
@@ -89,6 +93,8 @@ impl<'a> Generator<'a> {
             people: person::Tables::new(model, reference),
             evacuation_multiplier,
             intensity,
+            warfare_severity: scenario.warfare_mean(|kind| model.warfare.severity_multiplier.get(kind).copied()),
+            warfare_extra_wounds: scenario.warfare_mean(|kind| model.warfare.extra_wound_multiplier.get(kind).copied()),
         }
     }
 
@@ -131,7 +137,10 @@ impl<'a> Generator<'a> {
         // 5-6. Course through the evacuation chain, outcome, treatments and vital signs. Known
         // allergies are drawn first because they decide which medications can be given.
         let allergies = self.people.allergies(&mut rng);
-        let course = course::run(self, category, &injuries, &allergies, injury_time, &mut rng);
+        // A special event saturates the evacuation assets, so its casualties wait and travel
+        // longer.
+        let event_evacuation = event.and_then(|(_, e)| self.model.events.evacuation_multiplier.get(e.kind.as_str()).copied()).unwrap_or(1.0);
+        let course = course::run(self, category, &injuries, &allergies, injury_time, event_evacuation, &mut rng);
 
         // 7. The person.
         let person = self.people.person(self, nation, allergies, injury_time, &mut rng);
@@ -202,6 +211,13 @@ pub fn check_model_against_reference(model: &ModelParameters) -> Result<(), Vec<
     for name in model.battle_region_weights.keys() {
         if !regions.contains(&name.as_str()) {
             unknown(format!("battle_region_weights.{name}"), name, format!("a wound region: {}", regions.join(", ")));
+        }
+    }
+    for (name, table) in &model.warfare.region_multiplier {
+        for region in table.keys() {
+            if !regions.contains(&region.as_str()) {
+                unknown(format!("warfare.region_multiplier.{name}.{region}"), region, format!("a wound region: {}", regions.join(", ")));
+            }
         }
     }
     let mechanism_names: Vec<&str> = reference.mechanisms.iter().map(|m| m.id.as_str()).collect();

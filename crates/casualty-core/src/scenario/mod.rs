@@ -22,6 +22,8 @@ pub const MAX_DAYS: u32 = 365;
 pub const DEFAULT_SEED: u64 = 1;
 /// Patients generated when neither the scenario nor the command line gives a count.
 pub const DEFAULT_COUNT: u64 = 1_000;
+/// Largest troop strength of one front.
+pub const MAX_STRENGTH: u64 = 10_000_000;
 /// Length of the operation when `days_of_fighting` is absent.
 pub const DEFAULT_DAYS: u32 = 8;
 /// Start of the operation when `base_date` is absent (UTC).
@@ -155,10 +157,38 @@ pub struct Front {
     pub id: String,
     /// Human-readable name.
     pub name: String,
-    /// Relative weight of this front among all fronts.
+    /// Relative weight of this front among all fronts; its troop strength when it has one.
     pub casualty_rate: f64,
+    /// Troops on this front, when the scenario gives strengths instead of rates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strength: Option<u64>,
     /// Nations serving on this front.
     pub nationality_distribution: Vec<NationShare>,
+}
+
+/// The casualties that troop strengths and daily rates per 1,000 troops predict, as planning
+/// tools compute them. Recorded in the canonical scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForceEstimate {
+    /// Troops on all fronts.
+    pub troops: u64,
+    /// Expected battle casualties over the operation.
+    pub battle: f64,
+    /// Expected disease and non-battle injuries over the operation.
+    pub dnbi: f64,
+    /// The expected casualties of each day.
+    pub daily: Vec<DailyEstimate>,
+}
+
+/// Expected casualties of one day of the operation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DailyEstimate {
+    /// Day of the operation, from 1.
+    pub day: u32,
+    /// Expected battle casualties, following the tempo.
+    pub battle: f64,
+    /// Expected disease and non-battle injuries.
+    pub dnbi: f64,
 }
 
 /// One facility of the evacuation chain and its per-facility settings.
@@ -358,6 +388,9 @@ pub struct Scenario {
     pub special_events: Vec<SpecialEvent>,
     /// Active environmental conditions, sorted and without repeats.
     pub environmental_conditions: Vec<Condition>,
+    /// The casualties predicted from troop strengths, when the fronts give them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_estimate: Option<ForceEstimate>,
     /// Model parameters after the scenario's overrides.
     pub model: ModelParameters,
     /// The overrides as given, for the record.
@@ -365,6 +398,12 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Mixes a per-type parameter over the active warfare types: the weighted mean of `value`,
+    /// with 1 for a type that has no value.
+    pub fn warfare_mean(&self, value: impl Fn(&str) -> Option<f64>) -> f64 {
+        self.warfare_types.iter().map(|(kind, weight)| weight * value(kind.as_str()).unwrap_or(1.0)).sum()
+    }
+
     /// The canonical JSON form: every default filled in, object keys sorted, no whitespace.
     pub fn canonical_json(&self) -> serde_json::Value {
         // serde_json's map is a BTreeMap (no preserve_order feature), so keys come out sorted.

@@ -166,13 +166,15 @@ fn parse_object(
         (None, Some(total)) => total,
         (None, None) => None,
     };
-    let count = match cli.count {
+    // The outer option is None after an error; the inner one is None when no count was given.
+    let count_given = match cli.count {
         Some(n) if n == 0 || n > MAX_COUNT => {
             errors.push("--count", n.to_string(), format!("a whole number from 1 to {MAX_COUNT}"));
             None
         }
-        Some(n) => Some(n),
-        None => outer_count.or(inner_count).or(Some(DEFAULT_COUNT)),
+        Some(n) => Some(Some(n)),
+        None if count_field.is_some_and(|c| c.is_none()) || total_field.is_some_and(|c| c.is_none()) => None,
+        None => Some(outer_count.or(inner_count)),
     };
 
     let seed = object.take(&["seed"], errors).and_then(|(p, v)| integer(&p, v, 0, u64::MAX, errors));
@@ -195,8 +197,9 @@ fn parse_object(
         .unwrap_or(DEFAULT_DAYS);
 
     let injury_distribution = match object.take(&["injury_distribution", "injury_mix"], errors) {
-        Some((path, value)) => parse_distribution(&path, value, errors),
-        None => Some([0.52, 0.33, 0.15]),
+        Some((path, value)) => parse_distribution(&path, value, errors).map(Some),
+        // Without a distribution, the warfare types' casualty mix applies (below).
+        None => Some(None),
     };
 
     let fronts = match object.take(&["front_configs"], errors) {
@@ -234,6 +237,26 @@ fn parse_object(
         None => (BTreeMap::new(), Some(ModelParameters::defaults())),
     };
 
+    // Troop strengths predict the casualties, which give the count when none is given.
+    let force_estimate = match (&fronts, &model, tempo) {
+        (Some(fronts), Some(model), Some(tempo)) if fronts.iter().any(|f| f.strength.is_some()) => Some(estimate_force(fronts, model, tempo, days)),
+        _ => None,
+    };
+    let count = match (count_given, &force_estimate) {
+        (Some(Some(n)), _) => Some(n),
+        (Some(None), Some(estimate)) => {
+            let predicted = (estimate.battle + estimate.dnbi).round().max(1.0);
+            if predicted > MAX_COUNT as f64 {
+                errors.push("front_configs", format!("strengths predicting {predicted} casualties"), format!("strengths and days predicting at most {MAX_COUNT} casualties, or a count"));
+                None
+            } else {
+                Some(predicted as u64)
+            }
+        }
+        (Some(None), None) => Some(DEFAULT_COUNT),
+        (None, _) => None,
+    };
+
     let special_events = match (object.take(&["special_events"], errors), count, &model) {
         (Some((path, value)), Some(count), Some(model)) => parse_events(&path, value, count, days, model, errors),
         (None, _, _) => Some(Vec::new()),
@@ -242,6 +265,20 @@ fn parse_object(
 
     object.finish(SCENARIO_KEYS, errors);
 
+    let (model, warfare_types) = (model?, warfare_types?);
+    let injury_distribution = injury_distribution?.unwrap_or_else(|| {
+        let mix = warfare_distribution(&model, &warfare_types);
+        match &force_estimate {
+            // The rates give the battle share; the warfare types split the rest.
+            Some(estimate) if estimate.battle + estimate.dnbi > 0.0 => {
+                let battle = estimate.battle / (estimate.battle + estimate.dnbi);
+                let dnbi = mix[0] + mix[1];
+                let disease = if dnbi > 0.0 { mix[0] / dnbi } else { 0.5 };
+                [(1.0 - battle) * disease, (1.0 - battle) * (1.0 - disease), battle]
+            }
+            _ => mix,
+        }
+    });
     let scenario = Scenario {
         name,
         description,
@@ -249,19 +286,62 @@ fn parse_object(
         seed,
         base_time: base_time?,
         days_of_fighting: days,
-        injury_distribution: injury_distribution?,
+        injury_distribution,
         fronts: fronts?,
         facilities: facilities?,
-        warfare_types: warfare_types?,
+        warfare_types,
         intensity: intensity?,
         tempo: tempo?,
         special_events: special_events?,
         environmental_conditions: environmental_conditions?,
-        model: model?,
+        force_estimate,
+        model,
         overrides,
     };
     check_scenario(&scenario, errors);
     Some(scenario)
+}
+
+/// Predicts the casualties of fronts with troop strengths: each day, the troops in thousands
+/// times the daily rates of `forecas`. Battle casualties follow the tempo's day weights, scaled to
+/// a mean of 1, so the tempo moves casualties between days without changing the total.
+fn estimate_force(fronts: &[Front], model: &ModelParameters, tempo: Tempo, days: u32) -> ForceEstimate {
+    let troops: u64 = fronts.iter().filter_map(|f| f.strength).sum();
+    let thousands = troops as f64 / 1000.0;
+    let weights: Vec<f64> = (0..days as usize).map(|day| crate::schedule::day_weight(model, tempo, day, days)).collect();
+    let mean = weights.iter().sum::<f64>() / weights.len() as f64;
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    let daily: Vec<DailyEstimate> = weights
+        .iter()
+        .enumerate()
+        .map(|(day, weight)| DailyEstimate {
+            day: day as u32 + 1,
+            battle: round(thousands * model.forecas.battle_per_1000_per_day * if mean > 0.0 { weight / mean } else { 1.0 }),
+            dnbi: round(thousands * model.forecas.dnbi_per_1000_per_day),
+        })
+        .collect();
+    let battle = round(daily.iter().map(|d| d.battle).sum());
+    let dnbi = round(daily.iter().map(|d| d.dnbi).sum());
+    ForceEstimate { troops, battle, dnbi, daily }
+}
+
+/// Returns the casualty mix of the warfare types, for a scenario without `injury_distribution`:
+/// the types' percentages (conventional's for a type without one) mixed by weight, as fractions.
+fn warfare_distribution(model: &ModelParameters, warfare_types: &[(WarfareType, f64)]) -> [f64; 3] {
+    let mut mixed = [0.0; 3];
+    for (kind, weight) in warfare_types {
+        let table = &model.warfare.injury_distribution;
+        let Some(mix) = table.get(kind.as_str()).or_else(|| table.get(WarfareType::Conventional.as_str())) else {
+            continue;
+        };
+        let total = mix.disease + mix.non_battle + mix.battle;
+        for (slot, value) in mixed.iter_mut().zip([mix.disease, mix.non_battle, mix.battle]) {
+            *slot += weight * value / total;
+        }
+    }
+    // The type weights sum to 1 and each mix to 100 percent, so the total is about 1.
+    let total: f64 = mixed.iter().sum();
+    mixed.map(|share| share / total)
 }
 
 /// Checks that need several fields at once.
@@ -338,6 +418,7 @@ fn default_fronts() -> Vec<Front> {
         id: id.into(),
         name: name.into(),
         casualty_rate: rate,
+        strength: None,
         nationality_distribution: nations.iter().map(|(code, p)| NationShare { nationality_code: (*code).into(), percentage: *p }).collect(),
     };
     vec![
@@ -366,10 +447,26 @@ fn parse_fronts(path: &str, value: &Value, reference: &ReferenceData, errors: &m
             _ => string(&p, v, errors),
         });
         let name = object.take(&["name"], errors).and_then(|(p, v)| string(&p, v, errors));
-        let rate = match object.take(&["casualty_rate"], errors) {
-            Some((p, v)) => number(&p, v, 0.0, 1e9, errors),
-            None => Some(1.0),
+        let rate_given = object.take(&["casualty_rate"], errors);
+        let strength = match object.take(&["strength"], errors) {
+            Some((p, v)) if rate_given.is_some() => {
+                errors.invalid(&p, v, "either casualty_rate or strength on a front, not both");
+                None
+            }
+            Some((p, v)) => match integer(&p, v, 1, MAX_STRENGTH, errors) {
+                Some(troops) => Some(Some(troops)),
+                None => None,
+            },
+            None => Some(None),
         };
+        // A front's troop strength is its weight: every front has the same rates per 1,000.
+        let rate = match (rate_given, strength) {
+            (_, None) => None,
+            (_, Some(Some(troops))) => Some(troops as f64),
+            (Some((p, v)), Some(None)) => number(&p, v, 0.0, 1e9, errors),
+            (None, Some(None)) => Some(1.0),
+        };
+        let strength = strength.flatten();
         let nations = match object.take(&["nationality_distribution"], errors) {
             Some((p, v)) => parse_nations(&p, v, reference, errors),
             None => {
@@ -377,7 +474,7 @@ fn parse_fronts(path: &str, value: &Value, reference: &ReferenceData, errors: &m
                 None
             }
         };
-        object.finish(&["id", "name", "casualty_rate", "nationality_distribution"], errors);
+        object.finish(&["id", "name", "casualty_rate", "strength", "nationality_distribution"], errors);
         match (rate, nations) {
             (Some(rate), Some(nations)) => {
                 let id = id.unwrap_or_else(|| format!("front-{}", i + 1));
@@ -386,10 +483,15 @@ fn parse_fronts(path: &str, value: &Value, reference: &ReferenceData, errors: &m
                     errors.push(&format!("{item_path}.id"), format!("\"{id}\""), "an id not used by another front");
                     ok = false;
                 }
-                fronts.push(Front { id, name, casualty_rate: rate, nationality_distribution: nations });
+                fronts.push(Front { id, name, casualty_rate: rate, strength, nationality_distribution: nations });
             }
             _ => ok = false,
         }
+    }
+    let with_strength = fronts.iter().filter(|f| f.strength.is_some()).count();
+    if ok && with_strength > 0 && with_strength < fronts.len() {
+        errors.push(path, format!("{with_strength} of {} fronts with a strength", fronts.len()), "a strength on every front, or on none");
+        ok = false;
     }
     if ok && fronts.iter().map(|f| f.casualty_rate).sum::<f64>() <= 0.0 {
         errors.push(path, "casualty rates summing to 0", "at least one front with a casualty_rate above 0");

@@ -660,3 +660,86 @@ fn scenario_hash_tracks_content() {
     assert_eq!(a.sha256(), accepted(json!({"seed": 1, "count": 10})).sha256(), "key order does not change the hash");
     assert_ne!(a.sha256(), b.sha256(), "a different seed changes the hash");
 }
+
+/// Builds the troop strength example of docs/scenario.md.
+fn strength_document() -> Value {
+    json!({
+        "days_of_fighting": 10,
+        "front_configs": [
+            {"id": "north", "strength": 12000, "nationality_distribution": {"POL": 60, "LTU": 40}},
+            {"id": "south", "strength": 8000, "nationality_distribution": {"ROU": 100}}
+        ]
+    })
+}
+
+#[test]
+fn strength_predicts_count_and_mix() {
+    let scenario = accepted(strength_document());
+    let estimate = scenario.force_estimate.as_ref().expect("strengths give a force estimate");
+    assert_eq!(estimate.troops, 20_000);
+    assert!(close(estimate.battle, 490.0), "battle {}", estimate.battle);
+    assert!(close(estimate.dnbi, 408.0), "dnbi {}", estimate.dnbi);
+    assert_eq!(estimate.daily.len(), 10);
+    assert_eq!(scenario.count, 898, "the count is the predicted total");
+    assert!(close(scenario.injury_distribution[2], 490.0 / 898.0), "battle share {:?}", scenario.injury_distribution);
+    let disease_share_of_dnbi = scenario.injury_distribution[0] / (scenario.injury_distribution[0] + scenario.injury_distribution[1]);
+    assert!(close(disease_share_of_dnbi, 52.0 / 85.0), "conventional warfare splits the rest 52 to 33: {:?}", scenario.injury_distribution);
+    assert_eq!(scenario.fronts[0].casualty_rate, 12_000.0, "a front's weight is its strength");
+    assert_eq!(scenario.fronts[1].strength, Some(8000));
+}
+
+#[test]
+fn strength_follows_tempo_per_day() {
+    let mut document = strength_document();
+    document["tempo"] = json!("escalating");
+    let scenario = accepted(document);
+    let estimate = scenario.force_estimate.expect("a force estimate");
+    assert!(estimate.daily[9].battle > 2.0 * estimate.daily[0].battle, "battle rises under escalating tempo: {:?}", estimate.daily);
+    assert!(close(estimate.daily[0].dnbi, estimate.daily[9].dnbi), "DNBI stays level");
+    assert!((estimate.battle - 490.0).abs() < 0.5, "the tempo moves casualties between days, not the total: {}", estimate.battle);
+}
+
+#[test]
+fn given_count_and_mix_win_over_strength() {
+    let mut document = strength_document();
+    document["count"] = json!(5000);
+    document["injury_distribution"] = json!({"Disease": 50, "Non-Battle Injury": 30, "Battle Injury": 20});
+    let scenario = accepted(document);
+    assert_eq!(scenario.count, 5000);
+    assert!(close(scenario.injury_distribution[2], 0.2));
+    assert!(scenario.force_estimate.is_some(), "the prediction is still recorded");
+    assert!(scenario.canonical_json()["force_estimate"]["daily"].is_array());
+}
+
+#[test]
+fn strength_errors_name_the_field() {
+    let mut both = strength_document();
+    both["front_configs"][0]["casualty_rate"] = json!(2);
+    let error = error_at(both, "front_configs[0].strength");
+    assert_mentions(&error.expected, &["casualty_rate", "strength", "not both"], "both given");
+
+    let mut mixed = strength_document();
+    mixed["front_configs"][1].as_object_mut().unwrap().remove("strength");
+    let error = error_at(mixed, "front_configs");
+    assert_mentions(&error.expected, &["strength", "every front"], "mixed fronts");
+
+    let mut zero = strength_document();
+    zero["front_configs"][0]["strength"] = json!(0);
+    error_at(zero, "front_configs[0].strength");
+
+    let mut huge = strength_document();
+    huge["days_of_fighting"] = json!(365);
+    huge["front_configs"][0]["strength"] = json!(10_000_000);
+    huge["front_configs"][1]["strength"] = json!(10_000_000);
+    huge["overrides"] = json!({"forecas.battle_per_1000_per_day": 1000});
+    let error = error_at(huge, "front_configs");
+    assert_mentions(&error.expected, &["at most 100000000", "count"], "too many casualties");
+}
+
+#[test]
+fn scenario_without_strength_has_no_estimate() {
+    let scenario = accepted(json!({}));
+    assert!(scenario.force_estimate.is_none());
+    assert!(scenario.canonical_json().get("force_estimate").is_none(), "absent from the canonical form");
+    assert!(scenario.canonical_json()["fronts"][0].get("strength").is_none());
+}
