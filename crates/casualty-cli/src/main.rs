@@ -1,4 +1,4 @@
-//! The `casualty` command: generate and validate casualty scenarios.
+//! The `casualty` command: generate and validate casualty scenarios, and report on a run.
 //!
 //! Exit codes: 0 on success, 1 when the run fails (for example a write error), 2 for bad input
 //! (an invalid scenario or command line), 130 when interrupted.
@@ -7,6 +7,7 @@ mod decrypt;
 mod keys;
 mod password;
 mod progress;
+mod report;
 mod serve;
 
 use std::io::{IsTerminal, Write};
@@ -44,6 +45,8 @@ enum Command {
     },
     /// Decrypt an encrypted output file (AES-256-GCM, password-based) into a new file.
     Decrypt(decrypt::DecryptArgs),
+    /// Write an HTML report with charts of a generated NDJSON or JSON file.
+    Report(report::ReportArgs),
     /// Manage the API keys of the generation service in its data folder.
     Keys(keys::KeysArgs),
     /// Run the generation service (HTTP API) until SIGTERM or SIGINT.
@@ -134,6 +137,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate(args),
         Command::Validate { file } => validate(&file),
         Command::Decrypt(args) => decrypt::run(args),
+        Command::Report(args) => report::run(args),
         Command::Keys(args) => keys::run(args),
         Command::Serve(args) => serve::run(args),
     };
