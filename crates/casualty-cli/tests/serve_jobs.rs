@@ -242,7 +242,7 @@ fn metric_value(exposition: &str, series: &str) -> f64 {
 }
 
 #[test]
-fn large_job_takes_no_more_memory_than_small_one() {
+fn job_memory_stays_flat() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let server = start(&data_dir, "2");

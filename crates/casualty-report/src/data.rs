@@ -38,9 +38,9 @@ pub fn report_data(run: &Run) -> Value {
     Value::Object(data)
 }
 
-/// Returns the embedded object as JSON text that is safe inside a `<script>` element: `<`, `>`
-/// and `&` only occur inside JSON strings, where `\u003c`, `\u003e` and `\u0026` mean the same,
-/// so no `</script>` or comment opener can end the element early.
+/// Returns the embedded object as JSON text that is safe inside a `<script>` element. `<`, `>`
+/// and `&` occur only inside JSON strings, where they are written `\u003c`, `\u003e` and
+/// `\u0026`, so no `</script>` or comment opener can end the element early.
 pub(crate) fn script_json(run: &Run) -> String {
     let text = report_data(run).to_string();
     text.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")

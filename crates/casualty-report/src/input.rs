@@ -100,7 +100,7 @@ pub struct Run {
 /// `metadata.json.gz`) in the input's folder. Missing metadata is not an error.
 ///
 /// # Errors
-/// Returns a [`ReportError`] when a file cannot be opened or read, is encrypted, or holds an
+/// Returns a [`ReportError`] when a file cannot be opened or read, is encrypted, or contains an
 /// invalid record or invalid metadata.
 ///
 /// # Example
