@@ -82,6 +82,9 @@ fn uncreatable_jobs_folder_fails_job() {
     // ignores file permissions.
     let jobs_folder = data_dir.join("jobs");
     std::fs::write(&jobs_folder, "not a folder").unwrap();
+    let health = server.request("GET", "/api/v1/health", &[], b"").json();
+    assert_eq!(health["status"], "warning", "{health}");
+    assert!(health["warnings"].to_string().contains("jobs folder"), "the warning names the jobs folder: {health}");
 
     let id = submit(&server, &json!({"configuration": {"count": 100}}));
     let failed = wait_for_end(&server, &id);
@@ -94,6 +97,8 @@ fn uncreatable_jobs_folder_fails_job() {
     assert_ready(&server);
 
     std::fs::remove_file(&jobs_folder).unwrap();
+    let health = server.request("GET", "/api/v1/health", &[], b"").json();
+    assert!(!health["warnings"].to_string().contains("jobs folder"), "the warning is gone: {health}");
     assert_small_job_completes(&server, &jobs_folder);
     let (status, logs) = server.terminate();
     assert!(status.success(), "{status:?}\n{logs}");

@@ -34,7 +34,8 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
 
 /// Handles `GET /api/v1/health`: the full health report. The status is `unhealthy` with 503 when
 /// the database does not respond, `warning` when host memory or the data folder's disk is at or
-/// above its configured threshold (or cannot be read), and `healthy` otherwise.
+/// above its configured threshold (or cannot be read) or the jobs folder is unusable, and
+/// `healthy` otherwise.
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let config = &state.config;
     let mut warnings: Vec<String> = Vec::new();
@@ -87,6 +88,19 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             json!({"total_bytes": Value::Null, "available_bytes": Value::Null, "percent_used": Value::Null})
         }
     };
+
+    // Every job writes under the jobs folder, so a file in its place makes every job fail.
+    let jobs_folder = config.data_dir.join("jobs");
+    match std::fs::metadata(&jobs_folder) {
+        Ok(metadata) if !metadata.is_dir() => {
+            warnings.push("the jobs folder of the data folder is not a folder, so every job will fail; move away the file in its place".to_string());
+        }
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            tracing::warn!(error = %error, "health check: failed to read the jobs folder");
+            warnings.push(format!("the jobs folder of the data folder cannot be read ({error}), so jobs may fail"));
+        }
+        _ => {}
+    }
 
     let workers = json!({
         "active_jobs": count_of(JobStatus::Running),
