@@ -49,14 +49,70 @@ pub struct BySex {
     pub female: f64,
 }
 
-/// Transit medians by the role a leg leads to.
+/// The median of the strategic leg to Role 4.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs, non_snake_case)]
-pub struct ByDestination {
+pub struct ToRole4 {
+    pub Role4: f64,
+}
+
+/// A value for each tactical leg, by the role it leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs, non_snake_case)]
+pub struct ByTacticalLeg {
     pub Role2: f64,
     pub Role3: f64,
-    pub Role4: f64,
+}
+
+/// Ground and air transport on the tactical legs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Transport {
+    pub distance_km: ByTacticalLeg,
+    pub ground_speed_kmh: f64,
+    pub air_speed_kmh: f64,
+    pub ground_dispatch_minutes: f64,
+    pub air_dispatch_minutes: f64,
+    pub air_share: ByTriage,
+    pub air_share_multiplier: BTreeMap<String, f64>,
+}
+
+/// Settings of the facility queues.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Queues {
+    pub step_minutes: f64,
+    pub pilot_patients: u32,
+    pub auto_capacity_headroom: f64,
+    pub minimum_auto_beds: ByQueuedRole,
+    pub tail_hours: u32,
+}
+
+/// A value for each role with a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs, non_snake_case)]
+pub struct ByQueuedRole {
+    pub Role1: f64,
+    pub Role2: f64,
+    pub Role3: f64,
+}
+
+impl ByQueuedRole {
+    /// The value for `role`; 0 for the point of injury and Role 4, which have no queue.
+    pub fn get(&self, role: crate::scenario::Role) -> f64 {
+        use crate::scenario::Role;
+        match role {
+            Role::Role1 => self.Role1,
+            Role::Role2 => self.Role2,
+            Role::Role3 => self.Role3,
+            _ => 0.0,
+        }
+    }
 }
 
 /// Relative weights of mechanisms by category.
@@ -136,6 +192,7 @@ pub struct Death {
     pub head_injury_mean_hours: f64,
     pub other_mean_hours: f64,
     pub surgical_salvage_probability: f64,
+    pub waiting_hazard_per_hour: ByTriage,
 }
 
 /// Evacuation timing.
@@ -147,7 +204,7 @@ pub struct Evacuation {
     pub poi_sigma: f64,
     pub to_role1_median_minutes: ByTriage,
     pub to_role1_sigma: f64,
-    pub transit_median_hours: ByDestination,
+    pub transit_median_hours: ToRole4,
     pub transit_sigma: f64,
     pub precedence_multiplier: ByTriage,
 }
@@ -367,6 +424,8 @@ pub struct ModelParameters {
     pub tempo: TempoShapes,
     pub physiology: PhysiologyParameters,
     pub forecas: ForceRates,
+    pub transport: Transport,
+    pub queues: Queues,
 }
 
 /// Daily casualty rates per 1,000 troops, for fronts that give their troop strength.
@@ -489,6 +548,9 @@ impl ModelParameters {
             check(format!("death.{name}"), v, (-20.0..=20.0).contains(&v), "a number from -20 to 20");
         }
         check("death.disease_multiplier".into(), d.disease_multiplier, (0.0..=1.0).contains(&d.disease_multiplier), probability);
+        for (t, v) in d.waiting_hazard_per_hour.values() {
+            check(format!("death.waiting_hazard_per_hour.{t}"), v, (0.0..=10.0).contains(&v), "a hazard per hour from 0 to 10");
+        }
         check("death.surgical_salvage_probability".into(), d.surgical_salvage_probability, (0.0..=1.0).contains(&d.surgical_salvage_probability), probability);
         for (name, t) in [
             ("unsurvivable_mean_minutes", d.unsurvivable_mean_minutes),
@@ -514,9 +576,31 @@ impl ModelParameters {
                 check(format!("{prefix}{name}.{t}"), v, v > 0.0, positive);
             }
         }
-        for (name, v) in [("Role2", e.transit_median_hours.Role2), ("Role3", e.transit_median_hours.Role3), ("Role4", e.transit_median_hours.Role4)] {
-            check(format!("evacuation.transit_median_hours.{name}"), v, v > 0.0, positive);
+        check("evacuation.transit_median_hours.Role4".into(), e.transit_median_hours.Role4, e.transit_median_hours.Role4 > 0.0, positive);
+        let t = &self.transport;
+        for (name, v) in [("Role2", t.distance_km.Role2), ("Role3", t.distance_km.Role3)] {
+            check(format!("transport.distance_km.{name}"), v, v > 0.0 && v <= 10_000.0, "kilometres greater than 0 and at most 10000");
         }
+        for (name, v) in [("ground_speed_kmh", t.ground_speed_kmh), ("air_speed_kmh", t.air_speed_kmh)] {
+            check(format!("transport.{name}"), v, v > 0.0 && v <= 1_000.0, "a speed greater than 0 and at most 1000 km/h");
+        }
+        for (name, v) in [("ground_dispatch_minutes", t.ground_dispatch_minutes), ("air_dispatch_minutes", t.air_dispatch_minutes)] {
+            check(format!("transport.{name}"), v, (0.0..=1_440.0).contains(&v), "minutes from 0 to 1440");
+        }
+        for (name, v) in t.air_share.values() {
+            check(format!("transport.air_share.{name}"), v, (0.0..=1.0).contains(&v), probability);
+        }
+        for (name, &m) in &t.air_share_multiplier {
+            check(format!("transport.air_share_multiplier.{name}"), m, (0.0..=10.0).contains(&m), "a multiplier from 0 to 10");
+        }
+        let q = &self.queues;
+        check("queues.step_minutes".into(), q.step_minutes, (1.0..=60.0).contains(&q.step_minutes), "minutes from 1 to 60");
+        check("queues.pilot_patients".into(), f64::from(q.pilot_patients), (100..=100_000).contains(&q.pilot_patients), "a whole number from 100 to 100000");
+        check("queues.auto_capacity_headroom".into(), q.auto_capacity_headroom, (1.0..=100.0).contains(&q.auto_capacity_headroom), "a multiplier from 1 to 100");
+        for (name, v) in [("Role1", q.minimum_auto_beds.Role1), ("Role2", q.minimum_auto_beds.Role2), ("Role3", q.minimum_auto_beds.Role3)] {
+            check(format!("queues.minimum_auto_beds.{name}"), v, (1.0..=1e9).contains(&v) && v.fract() == 0.0, "a whole number of beds from 1 to 1000000000");
+        }
+        check("queues.tail_hours".into(), f64::from(q.tail_hours), q.tail_hours <= 2_160, "hours from 0 to 2160 (90 days)");
         for (name, v) in [("evacuation.poi_sigma", e.poi_sigma), ("evacuation.to_role1_sigma", e.to_role1_sigma), ("evacuation.transit_sigma", e.transit_sigma), ("stay.sigma", self.stay.sigma)] {
             check(name.into(), v, (0.0..=2.0).contains(&v), "a sigma from 0 to 2");
         }
@@ -669,6 +753,7 @@ const OPEN_TABLES: &[&str] = &[
     "battle_region_weights",
     "conditions.evacuation_multiplier",
     "conditions.mechanism_multiplier.*",
+    "transport.air_share_multiplier",
     "warfare.mechanism_multiplier.*",
     "warfare.region_multiplier.*",
     "demographics.branch_weights",

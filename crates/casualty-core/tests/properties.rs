@@ -150,7 +150,8 @@ fn build(d: &Draw) -> Value {
         if let Some(rtd) = rtd.filter(|_| (1..=3).contains(role)) {
             facility.insert("rtd_rate".into(), json!(f64::from(rtd) / 1000.0));
         }
-        if let Some(capacity) = capacity {
+        // Beds are set for the roles with queues only.
+        if let Some(capacity) = capacity.filter(|_| (1..=3).contains(role)) {
             facility.insert("capacity".into(), json!(capacity));
         }
         facilities.push(Value::Object(facility));

@@ -5,7 +5,7 @@
 mod common;
 
 use casualty_core::engine::Generator;
-use casualty_core::record::EventType;
+use casualty_core::record::{EventType, FinalStatus};
 use casualty_core::scenario::{Category, Role};
 use common::scenario;
 use serde_json::{json, Value};
@@ -26,6 +26,13 @@ struct Casualty {
     /// Minutes from injury to arrival at Role 1 and at Role 2, for those who arrive.
     to_role1: Option<f64>,
     to_role2: Option<f64>,
+    /// Minutes from injury to arrival at Role 3, for those who arrive.
+    to_role3: Option<f64>,
+    /// Minutes from arrival at Role 2 to leaving it (onwards, back to duty or dead): the wait
+    /// for a bed and the stay.
+    at_role2: Option<f64>,
+    died_of_wounds: bool,
+    front: String,
 }
 
 impl Casualty {
@@ -67,10 +74,15 @@ fn generate(changes: Value) -> Vec<Casualty> {
         .map(|index| {
             let patient = generator.patient(index);
             let injury = patient.injury_timestamp.0;
+            let timeline = &patient.movement_timeline;
             let arrival = |role: Role| {
-                let event = patient.movement_timeline.iter().find(|e| e.event_type == EventType::Arrival && e.facility == role);
+                let event = timeline.iter().find(|e| e.event_type == EventType::Arrival && e.facility == role);
                 event.map(|e| (e.timestamp.0 - injury) as f64 / 60.0)
             };
+            let at_role2 = timeline.iter().position(|e| e.event_type == EventType::Arrival && e.facility == Role::Role2).and_then(|i| {
+                let next = timeline.get(i + 1)?;
+                Some((next.timestamp.0 - timeline[i].timestamp.0) as f64 / 60.0)
+            });
             Casualty {
                 category: patient.injury_type,
                 mechanism: patient.mechanism.id.to_string(),
@@ -80,6 +92,10 @@ fn generate(changes: Value) -> Vec<Casualty> {
                 mass_casualty: patient.mass_casualty,
                 to_role1: arrival(Role::Role1),
                 to_role2: arrival(Role::Role2),
+                to_role3: arrival(Role::Role3),
+                at_role2,
+                died_of_wounds: patient.final_status == FinalStatus::Dow,
+                front: patient.front.to_string(),
             }
         })
         .collect()
@@ -382,4 +398,73 @@ fn troop_strength_sets_count_and_fronts() {
     let battle = patients.iter().filter(|(_, category)| *category == Category::BattleInjury).count() as f64 / patients.len() as f64;
     assert!((north - 0.6).abs() < 0.03, "north holds 60% of the troops and has {north:.3} of the casualties");
     assert!((battle - 2.45 / 4.49).abs() < 0.03, "battle share {battle:.3} against the predicted {:.3}", 2.45 / 4.49);
+}
+
+/// Median minutes at Role 2 (wait and stay) of the casualties that `among` selects.
+fn time_at_role2<'c>(casualties: impl Iterator<Item = &'c Casualty>) -> f64 {
+    median(casualties.filter_map(|c| c.at_role2).collect())
+}
+
+/// Share of battle casualties that died of wounds among those `among` selects.
+fn dow_share<'c>(casualties: impl Iterator<Item = &'c Casualty>) -> f64 {
+    let battle: Vec<&Casualty> = casualties.filter(|c| c.battle()).collect();
+    assert!(!battle.is_empty(), "no battle casualties to measure");
+    battle.iter().filter(|c| c.died_of_wounds).count() as f64 / battle.len() as f64
+}
+
+#[test]
+fn mass_casualty_event_makes_its_front_wait() {
+    // The event happens on the busiest front, `north`, whose Role 1 and Role 2 it fills.
+    let (day, hour) = (4, 6);
+    let start = (day - 1) * 86_400 + hour * 3600;
+    let base = generate(json!({}));
+    let event = generate(json!({ "special_events": [{ "type": "mass_casualty", "day": day, "hour": hour, "size": 600 }] }));
+    let behind = |c: &&Casualty| c.event_id.is_none() && c.front == "north" && (start..start + 12 * 3600).contains(&c.offset);
+    let (waited, usual) = (time_at_role2(event.iter().filter(behind)), time_at_role2(base.iter().filter(behind)));
+    assert!(waited >= usual + 60.0, "median minutes at Role 2 of the others on the front in the 12 hours after the event: {waited:.0}, {usual:.0} without it");
+    let window = |c: &&Casualty| c.front == "north" && (start..start + 24 * 3600).contains(&c.offset);
+    let (dow, usual_dow) = (dow_share(event.iter().filter(window)), dow_share(base.iter().filter(window)));
+    assert!(dow >= 1.5 * usual_dow, "died of wounds among battle casualties on the front in the 24 hours from the event: {dow:.3}, {usual_dow:.3} without it");
+    // Fronts that the event does not touch keep their times.
+    let elsewhere = |c: &&Casualty| c.front == "south" && (start..start + 12 * 3600).contains(&c.offset);
+    let (other, other_usual) = (time_at_role2(event.iter().filter(elsewhere)), time_at_role2(base.iter().filter(elsewhere)));
+    assert!(other <= other_usual + 30.0, "median minutes at Role 2 on the southern front: {other:.0} with the event on the northern front, {other_usual:.0} without");
+}
+
+#[test]
+fn fewer_beds_make_casualties_wait() {
+    let base = generate(json!({}));
+    let scarce = generate(json!({ "facility_configs": [{ "id": "R2", "capacity": 25 }] }));
+    let (waited, usual) = (time_at_role2(scarce.iter()), time_at_role2(base.iter()));
+    assert!(waited >= usual + 120.0, "median minutes at Role 2: {waited:.0} with 25 beds per Role 2, {usual:.0} with beds sized to the load");
+    let (dow, usual_dow) = (dow_share(scarce.iter()), dow_share(base.iter()));
+    assert!(dow >= 1.5 * usual_dow, "died of wounds among battle casualties: {dow:.3} with 25 beds, {usual_dow:.3} with beds sized to the load");
+}
+
+#[test]
+fn default_beds_follow_the_load_and_given_beds_are_kept() {
+    let small = scenario(document(json!({})));
+    let generator = Generator::new(&small);
+    assert!(generator.beds(Role::Role2).iter().all(|&b| b >= 50), "Role 2 beds {:?}: at least the minimum of 50", generator.beds(Role::Role2));
+    let large = scenario(document(json!({ "count": 1_000_000 })));
+    let role2 = Generator::new(&large).beds(Role::Role2);
+    assert!(role2[0] > 1_000, "Role 2 beds for a million casualties: {role2:?}");
+    let given = scenario(document(json!({ "facility_configs": [{ "id": "R1", "capacity": 7 }, { "id": "R3", "capacity": 90 }] })));
+    let generator = Generator::new(&given);
+    assert_eq!(generator.beds(Role::Role1), vec![7, 7, 7], "given Role 1 beds, one facility per front");
+    assert_eq!(generator.beds(Role::Role3), vec![90], "given Role 3 beds, one theatre facility");
+}
+
+#[test]
+fn distance_lengthens_evacuation() {
+    let front = |km: Option<f64>| {
+        let mut front = json!({ "id": "only", "nationality_distribution": { "USA": 100 } });
+        if let Some(km) = km {
+            front["distance_km"] = json!({ "Role2": km });
+        }
+        json!({ "front_configs": [front] })
+    };
+    let near = time_to_role2(&generate(front(None)));
+    let far = time_to_role2(&generate(front(Some(120.0))));
+    assert!(far >= near + 30.0, "median minutes to Role 2: {far:.0} at 120 km, {near:.0} at the default 40 km");
 }

@@ -25,15 +25,20 @@ pub(crate) struct Course<'g> {
     pub(crate) outcome_time: i64,
 }
 
-/// A stay at one place: arrival and departure in hours since injury.
+/// A stay at one place: arrival, admission and departure in hours since injury.
 #[derive(Debug, Clone, Copy)]
 struct Stay {
     role: Role,
     arrival: f64,
+    /// When a bed was free: the arrival plus the wait in the facility's queue.
+    admitted: f64,
     /// End of the stay: departure, death, return to duty or the Role 4 arrival itself.
     end: f64,
 }
 
+/// Runs the course of one casualty. `waits(role, hours)` is the wait for a bed at `role` for a
+/// casualty arriving `hours` after the injury.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run<'g>(
     generator: &'g Generator<'_>,
     category: Category,
@@ -41,6 +46,8 @@ pub(crate) fn run<'g>(
     allergies: &Allergies,
     injury_time: i64,
     event_evacuation: f64,
+    front: usize,
+    waits: &dyn Fn(Role, f64) -> f64,
     rng: &mut Stream,
 ) -> Course<'g> {
     let model = generator.model;
@@ -87,6 +94,11 @@ pub(crate) fn run<'g>(
         dies.then_some(time)
     };
     let salvage_draw = rng.uniform();
+    // Waiting for a bed adds a hazard of death; the casualty dies once the hazard accumulated
+    // over all waits reaches this draw's threshold.
+    let waiting_threshold = -libm::log(1.0 - rng.uniform());
+    let waiting_hazard = d.waiting_hazard_per_hour.get(triage);
+    let mut accumulated_hazard = 0.0;
     let mut salvage_checked = false;
 
     let mut stays: Vec<Stay> = Vec::with_capacity(5);
@@ -111,11 +123,11 @@ pub(crate) fn run<'g>(
         if t >= poi_end {
             events.push((EventType::EvacuationStart, Role::Poi, poi_end));
         }
-        stays.push(Stay { role: Role::Poi, arrival: 0.0, end: t });
+        stays.push(Stay { role: Role::Poi, arrival: 0.0, admitted: 0.0, end: t });
         events.push((death_status.1, Role::Poi, t));
         return finish(generator, injuries, allergies, injury_time, stays, events, death_status.0, t, rng);
     }
-    stays.push(Stay { role: Role::Poi, arrival: 0.0, end: poi_end });
+    stays.push(Stay { role: Role::Poi, arrival: 0.0, admitted: 0.0, end: poi_end });
     events.push((EventType::EvacuationStart, Role::Poi, poi_end));
 
     let (dead_status, dead_event) = if category == Category::BattleInjury { (FinalStatus::Dow, EventType::Dow) } else { (FinalStatus::DnbiDeath, EventType::DnbiDeath) };
@@ -123,37 +135,49 @@ pub(crate) fn run<'g>(
     for role in [Role::Role1, Role::Role2, Role::Role3, Role::Role4] {
         let facility = scenario.facility(role);
         events.push((EventType::Arrival, role, arrival));
+        // A full facility keeps the casualty waiting for a bed, and for surgery.
+        let wait = waits(role, arrival);
+        let admitted = arrival + wait;
+        if wait > 0.0 && waiting_hazard > 0.0 && !injuries.unsurvivable {
+            let before = accumulated_hazard;
+            accumulated_hazard += waiting_hazard * wait;
+            if accumulated_hazard >= waiting_threshold {
+                let t = arrival + (waiting_threshold - before) / waiting_hazard;
+                death_at = Some(death_at.map_or(t, |d| d.min(t)));
+            }
+        }
 
-        // Surgery from Role 2 on can save a casualty who would otherwise die.
+        // Surgery from Role 2 on can save a casualty who would otherwise die, if the casualty
+        // lives until admitted.
         if role >= Role::Role2 && !salvage_checked {
             salvage_checked = true;
-            if !injuries.unsurvivable && death_at.is_some() && salvage_draw < d.surgical_salvage_probability {
+            if !injuries.unsurvivable && death_at.is_some_and(|t| t >= admitted) && salvage_draw < d.surgical_salvage_probability {
                 death_at = None;
             }
         }
         let stay_hours = stay_length(generator, role, triage, rng);
         if let Some(rate) = facility.kia_rate {
             let i = role.index();
-            death_at = override_death(death_at, rate, override_draws[i], arrival, arrival + stay_hours, override_times[i]);
+            death_at = override_death(death_at, rate, override_draws[i], arrival, admitted + stay_hours, override_times[i]);
         }
 
         if let Some(t) = death_at {
             // Death during the stay here; at Role 4 any later death is recorded here too.
-            if t < arrival + stay_hours || role == Role::Role4 {
+            if t < admitted + stay_hours || role == Role::Role4 {
                 let t = t.max(arrival);
-                stays.push(Stay { role, arrival, end: t });
+                stays.push(Stay { role, arrival, admitted: admitted.min(t), end: t });
                 events.push((dead_event, role, t));
                 return finish(generator, injuries, allergies, injury_time, stays, events, dead_status, t, rng);
             }
         }
         if role == Role::Role4 {
-            stays.push(Stay { role, arrival, end: arrival });
+            stays.push(Stay { role, arrival, admitted: arrival, end: arrival });
             events.push((EventType::RemainsRole4, role, arrival));
             return finish(generator, injuries, allergies, injury_time, stays, events, FinalStatus::RemainsRole4, arrival, rng);
         }
 
-        let departure = arrival + stay_hours;
-        stays.push(Stay { role, arrival, end: departure });
+        let departure = admitted + stay_hours;
+        stays.push(Stay { role, arrival, admitted, end: departure });
         let rtd_probability = facility.rtd_rate.unwrap_or_else(|| {
             let table = match role {
                 Role::Role1 => &model.return_to_duty.role1,
@@ -180,13 +204,26 @@ pub(crate) fn run<'g>(
         }
         events.push((EventType::TransitStart, role, departure));
         let next = Role::ALL[role.index() + 1];
-        let median = match next {
-            Role::Role2 => model.evacuation.transit_median_hours.Role2,
-            Role::Role3 => model.evacuation.transit_median_hours.Role3,
-            _ => model.evacuation.transit_median_hours.Role4,
+        let precedence = model.evacuation.precedence_multiplier.get(triage);
+        let hours = match next {
+            Role::Role2 | Role::Role3 => {
+                // A tactical leg by helicopter or by road. The draw is taken whatever the share.
+                let transport = &model.transport;
+                let by_air = rng.uniform() < generator.air_share.get(triage);
+                let (dispatch, speed) = if by_air {
+                    (transport.air_dispatch_minutes, transport.air_speed_kmh)
+                } else {
+                    (transport.ground_dispatch_minutes, transport.ground_speed_kmh)
+                };
+                let (to_role2, to_role3) = generator.distances[front];
+                let km = if next == Role::Role2 { to_role2 } else { to_role3 };
+                let minutes = dispatch * precedence + km / speed * 60.0;
+                let leg = if next == Role::Role2 { tactical } else { evac };
+                minutes / 60.0 * rng.lognormal(1.0, model.evacuation.transit_sigma) * leg
+            }
+            _ => rng.lognormal(model.evacuation.transit_median_hours.Role4 * precedence, model.evacuation.transit_sigma) * evac,
         };
-        let leg = if next == Role::Role2 { tactical } else { evac };
-        arrival = departure + rng.lognormal(median * model.evacuation.precedence_multiplier.get(triage), model.evacuation.transit_sigma) * leg;
+        arrival = departure + hours;
         if let Some(t) = death_at.filter(|t| *t < arrival) {
             // Died in transit: the death is recorded against the facility left, the last one reached.
             let t = t.max(departure);
@@ -249,7 +286,7 @@ fn finish<'g>(
     let mut treatments: Vec<CareItem<'g>> = Vec::new();
     let mut medications: Vec<CareItem<'g>> = Vec::new();
     for stay in &stays {
-        let window = (stay.end - stay.arrival).max(0.0);
+        let window = (stay.end - stay.admitted).max(0.0);
         if window <= 0.0 && died {
             continue;
         }
@@ -262,7 +299,7 @@ fn finish<'g>(
                 continue;
             }
             let term = reference.term(&row.code);
-            let at = stay.arrival + window.min(1.0) * rng.uniform() * 0.9;
+            let at = stay.admitted + window.min(1.0) * rng.uniform() * 0.9;
             treatments.push(CareItem { code: &term.code, display: &term.display, facility: stay.role, timestamp: crate::time::Timestamp(seconds(at)) });
         }
         treatments[start..].sort_by_key(|g| g.timestamp);
@@ -283,7 +320,7 @@ fn finish<'g>(
                 continue;
             }
             let term = reference.term(code);
-            let at = stay.arrival + window.min(1.0) * rng.uniform() * 0.9;
+            let at = stay.admitted + window.min(1.0) * rng.uniform() * 0.9;
             medications.push(CareItem { code: &term.code, display: &term.display, facility: stay.role, timestamp: crate::time::Timestamp(seconds(at)) });
         }
         medications[start..].sort_by_key(|g| g.timestamp);

@@ -10,6 +10,7 @@
 mod course;
 mod injury;
 mod person;
+mod queue;
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ use crate::model::{ModelParameters, ParameterError};
 use crate::random::{Cumulative, Stream};
 use crate::record::Patient;
 use crate::reference::ReferenceData;
-use crate::scenario::{Category, Scenario};
+use crate::scenario::{Category, Role, Scenario};
 use crate::schedule::Schedule;
 use crate::time::Timestamp;
 
@@ -48,6 +49,14 @@ pub struct Generator<'a> {
     pub(crate) warfare_severity: f64,
     /// Multiplier of the further-wound probabilities of battle casualties from the warfare types.
     pub(crate) warfare_extra_wounds: f64,
+    /// Share of casualties flown on the tactical legs, by triage, after the conditions.
+    pub(crate) air_share: crate::model::ByTriage,
+    /// Kilometres from Role 1 to Role 2 and from Role 2 to Role 3, by front.
+    pub(crate) distances: Vec<(f64, f64)>,
+    /// Waits for a bed; `None` only while the queues themselves are being computed.
+    queues: Option<queue::Queues>,
+    /// The front of each special event, by position.
+    event_fronts: Vec<usize>,
 }
 
 impl<'a> Generator<'a> {
@@ -81,7 +90,17 @@ impl<'a> Generator<'a> {
             crate::scenario::Intensity::High => model.intensity.high,
             crate::scenario::Intensity::Extreme => model.intensity.extreme,
         };
-        Generator {
+        let air_multiplier: f64 = scenario
+            .environmental_conditions
+            .iter()
+            .map(|c| model.transport.air_share_multiplier.get(c.as_str()).copied().unwrap_or(1.0))
+            .product();
+        let share = |p: f64| (p * air_multiplier).clamp(0.0, 1.0);
+        let a = &model.transport.air_share;
+        let air_share = crate::model::ByTriage { T1: share(a.T1), T2: share(a.T2), T3: share(a.T3), T4: share(a.T4) };
+        let default_km = model.transport.distance_km;
+        let distances = scenario.fronts.iter().map(|f| (f.distance_km.role2.unwrap_or(default_km.Role2), f.distance_km.role3.unwrap_or(default_km.Role3))).collect();
+        let mut generator = Generator {
             scenario,
             model,
             reference,
@@ -95,7 +114,20 @@ impl<'a> Generator<'a> {
             intensity,
             warfare_severity: scenario.warfare_mean(|kind| model.warfare.severity_multiplier.get(kind).copied()),
             warfare_extra_wounds: scenario.warfare_mean(|kind| model.warfare.extra_wound_multiplier.get(kind).copied()),
-        }
+            air_share,
+            distances,
+            queues: None,
+            event_fronts: scenario.special_events.iter().map(|e| scenario.fronts.iter().position(|f| f.id == e.front).expect("validated event front")).collect(),
+        };
+        generator.queues = Some(queue::Queues::new(&generator));
+        generator
+    }
+
+    /// Beds of each facility of `role` (Role 1 to Role 3): one entry per front for Role 1 and
+    /// Role 2, one for the theatre's Role 3. The scenario's capacity, or the size the generator
+    /// chose for the expected load.
+    pub fn beds(&self, role: Role) -> Vec<u32> {
+        self.queues.as_ref().map(|q| q.beds(role)).unwrap_or_default()
     }
 
     /// The scenario being generated.
@@ -126,7 +158,12 @@ impl<'a> Generator<'a> {
         let category = Category::ALL[rng.pick(&category_table)];
         let event = segment.event.map(|i| (i, &self.scenario.special_events[i]));
 
-        let front_index = rng.pick(&self.fronts);
+        // The draw is taken for event casualties too, so that the later draws do not shift.
+        let drawn_front = rng.pick(&self.fronts);
+        let front_index = match event {
+            Some((i, _)) => self.event_fronts[i],
+            None => drawn_front,
+        };
         let front = &self.scenario.fronts[front_index];
         let (nation_table, nations) = &self.front_nations[front_index];
         let nation = nations[rng.pick(nation_table)];
@@ -140,7 +177,11 @@ impl<'a> Generator<'a> {
         // A special event saturates the evacuation assets, so its casualties wait and travel
         // longer.
         let event_evacuation = event.and_then(|(_, e)| self.model.events.evacuation_multiplier.get(e.kind.as_str()).copied()).unwrap_or(1.0);
-        let course = course::run(self, category, &injuries, &allergies, injury_time, event_evacuation, &mut rng);
+        let offset = (injury_time - self.scenario.base_time) as f64;
+        let queues = self.queues.as_ref();
+        let triage = injuries.triage;
+        let waits = |role: Role, hours: f64| queues.map_or(0.0, |q| q.wait_hours(front_index, role, triage, offset + hours * 3600.0));
+        let course = course::run(self, category, &injuries, &allergies, injury_time, event_evacuation, front_index, &waits, &mut rng);
 
         // 7. The person.
         let person = self.people.person(self, nation, allergies, injury_time, &mut rng);

@@ -22,6 +22,8 @@ pub const MAX_DAYS: u32 = 365;
 pub const DEFAULT_SEED: u64 = 1;
 /// Patients generated when neither the scenario nor the command line gives a count.
 pub const DEFAULT_COUNT: u64 = 1_000;
+/// Most fronts a scenario may have. Each front has its own Role 1 and Role 2 queues.
+pub const MAX_FRONTS: usize = 50;
 /// Largest troop strength of one front.
 pub const MAX_STRENGTH: u64 = 10_000_000;
 /// Length of the operation when `days_of_fighting` is absent.
@@ -162,8 +164,21 @@ pub struct Front {
     /// Troops on this front, when the scenario gives strengths instead of rates.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strength: Option<u64>,
+    /// Distances of the tactical evacuation legs on this front, where the scenario gives them.
+    pub distance_km: FrontDistances,
     /// Nations serving on this front.
     pub nationality_distribution: Vec<NationShare>,
+}
+
+/// Distances of a front's tactical evacuation legs; a missing one takes `transport.distance_km`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct FrontDistances {
+    /// Kilometres from Role 1 to Role 2.
+    #[serde(rename = "Role2", skip_serializing_if = "Option::is_none")]
+    pub role2: Option<f64>,
+    /// Kilometres from Role 2 to Role 3.
+    #[serde(rename = "Role3", skip_serializing_if = "Option::is_none")]
+    pub role3: Option<f64>,
 }
 
 /// The casualties that troop strengths and daily rates per 1,000 troops predict, as planning
@@ -198,8 +213,9 @@ pub struct Facility {
     pub role: Role,
     /// Human-readable name.
     pub name: String,
-    /// Beds. Validated and recorded in the metadata; casualties do not yet wait for a bed.
-    pub capacity: u32,
+    /// Beds of each facility of this role (Role 1 to Role 3); `None` sizes them to the expected
+    /// load. Casualties wait for a bed when the facility is full.
+    pub capacity: Option<u32>,
     /// Probability that a casualty reaching this facility alive dies there, replacing the
     /// severity model for this facility; `None` keeps the model.
     pub kia_rate: Option<f64>,
@@ -307,6 +323,8 @@ pub struct SpecialEvent {
     pub hour: u32,
     /// Number of casualties the event produces.
     pub size: u64,
+    /// Id of the front where it happens; all its casualties belong to that front.
+    pub front: String,
 }
 
 /// Weather and terrain that shape casualties and evacuation.

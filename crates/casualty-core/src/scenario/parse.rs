@@ -279,6 +279,12 @@ fn parse_object(
             _ => mix,
         }
     });
+    let (fronts, mut special_events) = (fronts?, special_events?);
+    // An event happens at one place: on the busiest front (the first of equals) unless it names one.
+    let busiest = fronts.iter().fold(&fronts[0], |best, f| if f.casualty_rate > best.casualty_rate { f } else { best });
+    for event in special_events.iter_mut().filter(|e| e.front.is_empty()) {
+        event.front = busiest.id.clone();
+    }
     let scenario = Scenario {
         name,
         description,
@@ -287,12 +293,12 @@ fn parse_object(
         base_time: base_time?,
         days_of_fighting: days,
         injury_distribution,
-        fronts: fronts?,
+        fronts,
         facilities: facilities?,
         warfare_types,
         intensity: intensity?,
         tempo: tempo?,
-        special_events: special_events?,
+        special_events,
         environmental_conditions: environmental_conditions?,
         force_estimate,
         model,
@@ -362,6 +368,10 @@ fn check_scenario(scenario: &Scenario, errors: &mut Errors) {
                 format!("a day from 1 to days_of_fighting ({})", scenario.days_of_fighting),
             );
         }
+        if !scenario.fronts.iter().any(|f| f.id == event.front) {
+            let ids: Vec<&str> = scenario.fronts.iter().map(|f| f.id.as_str()).collect();
+            errors.push(&format!("special_events[{i}].front"), format!("\"{}\"", event.front), format!("the id of a front of the scenario: {}", ids.join(", ")));
+        }
     }
     // The model's names were checked against the reference data when the overrides were applied.
 }
@@ -419,6 +429,7 @@ fn default_fronts() -> Vec<Front> {
         name: name.into(),
         casualty_rate: rate,
         strength: None,
+        distance_km: FrontDistances::default(),
         nationality_distribution: nations.iter().map(|(code, p)| NationShare { nationality_code: (*code).into(), percentage: *p }).collect(),
     };
     vec![
@@ -430,8 +441,8 @@ fn default_fronts() -> Vec<Front> {
 
 fn parse_fronts(path: &str, value: &Value, reference: &ReferenceData, errors: &mut Errors) -> Option<Vec<Front>> {
     let items = array(path, value, errors)?;
-    if items.is_empty() {
-        errors.invalid(path, value, "at least one front");
+    if items.is_empty() || items.len() > MAX_FRONTS {
+        errors.push(path, format!("{} fronts", items.len()), format!("from 1 to {MAX_FRONTS} fronts"));
         return None;
     }
     let mut fronts = Vec::new();
@@ -467,6 +478,10 @@ fn parse_fronts(path: &str, value: &Value, reference: &ReferenceData, errors: &m
             (None, Some(None)) => Some(1.0),
         };
         let strength = strength.flatten();
+        let distance_km = match object.take(&["distance_km"], errors) {
+            Some((p, v)) => parse_distances(&p, v, errors),
+            None => Some(FrontDistances::default()),
+        };
         let nations = match object.take(&["nationality_distribution"], errors) {
             Some((p, v)) => parse_nations(&p, v, reference, errors),
             None => {
@@ -474,16 +489,16 @@ fn parse_fronts(path: &str, value: &Value, reference: &ReferenceData, errors: &m
                 None
             }
         };
-        object.finish(&["id", "name", "casualty_rate", "strength", "nationality_distribution"], errors);
-        match (rate, nations) {
-            (Some(rate), Some(nations)) => {
+        object.finish(&["id", "name", "casualty_rate", "strength", "distance_km", "nationality_distribution"], errors);
+        match (rate, nations, distance_km) {
+            (Some(rate), Some(nations), Some(distance_km)) => {
                 let id = id.unwrap_or_else(|| format!("front-{}", i + 1));
                 let name = name.unwrap_or_else(|| id.clone());
                 if fronts.iter().any(|f: &Front| f.id == id) {
                     errors.push(&format!("{item_path}.id"), format!("\"{id}\""), "an id not used by another front");
                     ok = false;
                 }
-                fronts.push(Front { id, name, casualty_rate: rate, strength, nationality_distribution: nations });
+                fronts.push(Front { id, name, casualty_rate: rate, strength, distance_km, nationality_distribution: nations });
             }
             _ => ok = false,
         }
@@ -559,14 +574,27 @@ fn parse_nations(path: &str, value: &Value, reference: &ReferenceData, errors: &
     ok.then_some(nations)
 }
 
+/// Reads a front's `distance_km`: `{"Role2": 25, "Role3": 90}`, either key optional.
+fn parse_distances(path: &str, value: &Value, errors: &mut Errors) -> Option<FrontDistances> {
+    let mut object = Object::new(path, value, errors)?;
+    let mut ok = true;
+    let mut read = |names: &[&'static str], errors: &mut Errors| match object.take(names, errors) {
+        Some((p, v)) => {
+            let km = number(&p, v, 0.1, 10_000.0, errors);
+            ok &= km.is_some();
+            km
+        }
+        None => None,
+    };
+    let role2 = read(&["Role2"], errors);
+    let role3 = read(&["Role3"], errors);
+    object.finish(&["Role2", "Role3"], errors);
+    ok.then_some(FrontDistances { role2, role3 })
+}
+
 fn default_facilities() -> Vec<Facility> {
     let names = ["Point of injury", "Role 1", "Role 2", "Role 3", "Role 4"];
-    let capacity = [u32::MAX, 20, 50, 200, 1000];
-    Role::ALL
-        .iter()
-        .zip(names.iter().zip(capacity))
-        .map(|(&role, (&name, capacity))| Facility { role, name: name.into(), capacity, kia_rate: None, rtd_rate: None })
-        .collect()
+    Role::ALL.iter().zip(names).map(|(&role, name)| Facility { role, name: name.into(), capacity: None, kia_rate: None, rtd_rate: None }).collect()
 }
 
 fn parse_role(name: &str) -> Option<Role> {
@@ -618,6 +646,17 @@ fn parse_facilities(path: &str, value: &Value, errors: &mut Errors) -> Option<Ve
             ok = false;
             continue;
         }
+        if let Some(Some(_)) = capacity {
+            let reason = match role {
+                Role::Poi => Some("no capacity at the point of injury: casualties wait for beds at Role 1 to Role 3"),
+                Role::Role4 => Some("no capacity for Role 4: the home nation's hospitals are modelled without a queue; beds are set for Role 1 to Role 3"),
+                _ => None,
+            };
+            if let Some(reason) = reason {
+                errors.push(&format!("{item_path}.capacity"), render(&item["capacity"]), reason);
+                ok = false;
+            }
+        }
         if let Some(Some(_)) = rtd_rate {
             let reason = match role {
                 Role::Poi => Some("no rtd_rate at the point of injury: casualties return to duty from a treatment facility (Role 1 to Role 3)"),
@@ -634,7 +673,7 @@ fn parse_facilities(path: &str, value: &Value, errors: &mut Errors) -> Option<Ve
             facility.name = name;
         }
         match capacity {
-            Some(Some(c)) => facility.capacity = c as u32,
+            Some(Some(c)) => facility.capacity = Some(c as u32),
             Some(None) => ok = false,
             None => {}
         }
@@ -785,7 +824,7 @@ fn parse_events(path: &str, value: &Value, count: u64, days: u32, model: &ModelP
                         EventKind::MassCasualty => (days.div_ceil(2), 10),
                         EventKind::MajorOffensive => ((days * 2 / 3).max(1), 5),
                     };
-                    SpecialEvent { kind, day, hour, size: default_size }
+                    SpecialEvent { kind, day, hour, size: default_size, front: String::new() }
                 })
                 .collect();
             events.sort_by_key(|e| (e.day, e.hour));
@@ -825,9 +864,17 @@ fn parse_events(path: &str, value: &Value, count: u64, days: u32, model: &ModelP
                     Some((p, v)) => integer(&p, v, 1, MAX_COUNT, errors),
                     None => Some(default_size),
                 };
-                object.finish(&["type", "day", "hour", "size"], errors);
-                match (kind, day, hour, size) {
-                    (Some(kind), Some(day), Some(hour), Some(size)) => events.push(SpecialEvent { kind, day, hour, size }),
+                // An empty front is filled in with the busiest front once the fronts are known.
+                let front = match object.take(&["front"], errors) {
+                    Some((p, v)) => match v {
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => string(&p, v, errors),
+                    },
+                    None => Some(String::new()),
+                };
+                object.finish(&["type", "day", "hour", "size", "front"], errors);
+                match (kind, day, hour, size, front) {
+                    (Some(kind), Some(day), Some(hour), Some(size), Some(front)) => events.push(SpecialEvent { kind, day, hour, size, front }),
                     _ => ok = false,
                 }
             }

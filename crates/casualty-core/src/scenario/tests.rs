@@ -306,7 +306,7 @@ fn front_problems_rejected() {
     let missing = error_at(json!({"front_configs": [{"id": "f"}]}), "front_configs[0].nationality_distribution");
     assert_eq!(missing.value, "missing", "a front without nations");
     let empty = error_at(json!({"front_configs": []}), "front_configs");
-    assert!(empty.expected.contains("at least one front"), "empty list: {}", empty.expected);
+    assert!(empty.expected.contains("from 1 to 50 fronts"), "empty list: {}", empty.expected);
     let duplicate = error_at(json!({"front_configs": [{"id": "a", "nationality_distribution": nations}, {"id": "a", "nationality_distribution": nations}]}), "front_configs[1].id");
     assert!(duplicate.expected.contains("not used by another front"), "duplicate id: {}", duplicate.expected);
     let idle = error_at(json!({"front_configs": [{"id": "a", "casualty_rate": 0, "nationality_distribution": nations}]}), "front_configs");
@@ -383,7 +383,7 @@ fn facility_role_spellings() {
     assert_eq!(scenario.facility(Role::Role1).kia_rate, Some(0.1), "R1 kia_rate");
     assert_eq!(scenario.facility(Role::Role2).rtd_rate, Some(0.3), "Role2 rtd_rate");
     assert_eq!(scenario.facility(Role::Role2).name, "Forward surgical team", "Role2 name");
-    assert_eq!(scenario.facility(Role::Role3).capacity, 12, "role3 capacity");
+    assert_eq!(scenario.facility(Role::Role3).capacity, Some(12), "role3 capacity");
     assert_eq!(scenario.facility(Role::Poi).kia_rate, Some(0.05), "poi kia_rate");
     assert_eq!(scenario.facility(Role::Role4).kia_rate, Some(0.01), "Role 4 kia_rate");
     assert_eq!(scenario.facility(Role::Role3).kia_rate, None, "unset kia_rate keeps the model");
