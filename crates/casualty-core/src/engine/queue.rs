@@ -51,6 +51,9 @@ struct Kernel {
     stays: [(f64, f64); 3],
 }
 
+/// Arrivals per queued role, class and step, and the (hours, count) of the stays they make.
+type Spread = (Vec<f64>, [(f64, f64); 3]);
+
 /// The waits of one run.
 pub(crate) struct Queues {
     step_seconds: f64,
@@ -126,7 +129,7 @@ impl Queues {
             pilot_stays.push(stays);
         }
         // Each front's own event arrivals, added to its share of the background.
-        let mut front_events: Vec<Option<(Vec<f64>, [(f64, f64); 3])>> = (0..fronts).map(|_| None).collect();
+        let mut front_events: Vec<Option<Spread>> = (0..fronts).map(|_| None).collect();
         for (front, injuries) in &event_injuries {
             let (arrivals, stays) = front_events[*front].get_or_insert_with(|| (vec![0.0f64; QUEUED.len() * CLASSES * steps], [(0.0, 0.0); 3]));
             spread(&pilots[pilot_of[*front]].1, injuries, arrivals, stays);

@@ -482,13 +482,38 @@ fn events_bool_map_defaults() {
 fn events_list_explicit_values() {
     let scenario = accepted(json!({"count": 500, "days_of_fighting": 6, "special_events": [
         {"type": "major_offensive", "day": 5, "hour": 4, "size": 120},
-        {"kind": "Mass Casualty", "day": 2, "size": 30}
+        {"kind": "Mass Casualty", "day": 2, "size": 30, "front": "south"}
     ]}));
     let expected = vec![
-        SpecialEvent { kind: EventKind::MajorOffensive, day: 5, hour: 4, size: 120 },
-        SpecialEvent { kind: EventKind::MassCasualty, day: 2, hour: 12, size: 30 },
+        SpecialEvent { kind: EventKind::MajorOffensive, day: 5, hour: 4, size: 120, front: "north".into() },
+        SpecialEvent { kind: EventKind::MassCasualty, day: 2, hour: 12, size: 30, front: "south".into() },
     ];
-    assert_eq!(scenario.special_events, expected, "events keep their order; hour defaults to 12");
+    assert_eq!(scenario.special_events, expected, "events keep their order; hour defaults to 12; the busiest front by default");
+}
+
+#[test]
+fn event_front_must_exist() {
+    let error = error_at(json!({"special_events": [{"type": "ambush", "front": "west"}]}), "special_events[0].front");
+    assert_eq!(error.value, "\"west\"", "the unknown front");
+    assert!(error.expected.contains("north, central, south"), "front ids listed: {}", error.expected);
+}
+
+#[test]
+fn front_distances_checked_and_kept() {
+    let scenario = accepted(json!({"front_configs": [{"id": "a", "distance_km": {"Role2": 25}, "nationality_distribution": {"USA": 100}}]}));
+    assert_eq!(scenario.fronts[0].distance_km, FrontDistances { role2: Some(25.0), role3: None }, "given distance kept");
+    let error = error_at(json!({"front_configs": [{"id": "a", "distance_km": {"Role2": 0}, "nationality_distribution": {"USA": 100}}]}), "front_configs[0].distance_km.Role2");
+    assert!(error.expected.contains("0.1 to 10000"), "range named: {}", error.expected);
+    let error = error_at(json!({"front_configs": [{"id": "a", "distance_km": {"Role4": 5}, "nationality_distribution": {"USA": 100}}]}), "front_configs[0].distance_km.Role4");
+    assert!(error.expected.contains("Role2, Role3"), "accepted keys named: {}", error.expected);
+}
+
+#[test]
+fn capacity_only_for_roles_with_queues() {
+    let error = error_at(json!({"facility_configs": [{"id": "POI", "capacity": 5}]}), "facility_configs[0].capacity");
+    assert!(error.expected.contains("Role 1 to Role 3"), "reason given: {}", error.expected);
+    let error = error_at(json!({"facility_configs": [{"id": "R4", "capacity": 5}]}), "facility_configs[0].capacity");
+    assert!(error.expected.contains("Role 4"), "reason given: {}", error.expected);
 }
 
 #[test]
