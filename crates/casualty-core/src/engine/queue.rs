@@ -8,10 +8,9 @@
 //!    role, in which precedence class, and how long they stay.
 //! 2. The schedule's casualties per time step, spread over those delays, give the expected
 //!    arrivals at each facility in each step and class.
-//! 3. Each facility is then run as a fluid queue over the steps: beds free up as occupants
-//!    leave (at the rate of the mean stay), waiting casualties are admitted urgent first, and a
-//!    casualty arriving in a step waits for the casualties ahead of it in the queue to be
-//!    admitted.
+//! 3. Each facility is then run as a fluid queue over the steps. Beds free up as occupants
+//!    leave, at the rate of the mean stay, and waiting casualties are admitted urgent first. A
+//!    casualty arriving in a step waits until the casualties ahead of it are admitted.
 //!
 //! The result is a table of waits by facility, class and step, so memory grows with the length
 //! of the operation and the number of fronts, not with the number of casualties. Role 1 and
@@ -24,11 +23,10 @@ use crate::random::Stream;
 use crate::record::{EventType, Triage};
 use crate::scenario::{Category, Role};
 
-/// Stream indexes from here on are reserved for the pilot sample; patient indexes stay below
-/// `MAX_COUNT`, far under it.
+/// First stream index of the pilot sample. Patient indexes stay below `MAX_COUNT`, far under it.
 const PILOT_STREAM_BASE: u64 = 1 << 62;
 
-/// Roles with queues, in order; their position is the index used in the tables here.
+/// Roles with queues, in order. Their position is the index used in the tables here.
 const QUEUED: [Role; 3] = [Role::Role1, Role::Role2, Role::Role3];
 
 /// Precedence classes: urgent (T1), priority (T2) and routine (T3 and T4), served in that order.
