@@ -62,12 +62,13 @@ export class JobPanel {
     bar.value = job.progress;
     byId('job-progress-text').textContent = `${job.progress}%`;
     byId('job-status').textContent = job.status;
-    byId('job-phase').textContent = details.phase;
+    const finished = FINISHED.includes(job.status);
+    // A finished job keeps the phase it last recorded, so its status says more.
+    byId('job-phase').textContent = finished ? job.status : details.phase;
     byId('job-done').textContent = `${formatNumber(details.patients_done)} of ${formatNumber(details.total_patients)}`;
     byId('job-rate').textContent = details.rate_per_second ? `${formatNumber(details.rate_per_second)} patients/s` : '–';
     byId('job-eta').textContent = details.eta_seconds !== null && details.eta_seconds !== undefined ? formatDuration(details.eta_seconds) : '–';
     byId('job-error').textContent = job.error ?? '';
-    const finished = FINISHED.includes(job.status);
     byId<HTMLButtonElement>('cancel-job').disabled = finished;
     byId<HTMLButtonElement>('download-job').disabled = job.status !== 'completed';
     if (finished) {

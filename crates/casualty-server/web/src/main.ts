@@ -238,7 +238,8 @@ async function validate(): Promise<boolean> {
   const local = form.localErrors();
   try {
     const result = await requestJson<{ valid: boolean; errors: FieldError[] }>('POST', '/api/v1/configurations/validate', form.value());
-    const errors = [...local, ...result.errors.filter((error) => !local.some((item) => item.path === error.path))];
+    // The server's message wins; the page's own sum check covers only what the server did not report.
+    const errors = [...result.errors, ...local.filter((item) => !result.errors.some((error) => error.path === item.path))];
     if (errors.length === 0) {
       form.showErrors([]);
       announce('The scenario is valid.');

@@ -264,7 +264,7 @@ export class Replay {
     }
     const counts = new Array<number>(COUNT_NAMES.length).fill(0);
     const time = this.time;
-    const dot = Math.max(2, Math.round(2.5 * ratio));
+    const dot = Math.max(3, Math.round(3.5 * ratio));
     const margin = columnWidth * 0.08;
     const inner = columnWidth - 2 * margin - dot;
     const colours = new Uint8Array(data.records.length).fill(255);
@@ -293,6 +293,7 @@ export class Replay {
         column = 5;
         counts[9] += 1;
       } else if (kind === KIND_REMAINS) {
+        counts[4] += 1;
         counts[10] += 1;
       } else if (KIND_TRANSIT.has(kind) && k < last && data.facility[k + 1] !== facility) {
         const span = data.minutes[k + 1] - data.minutes[k];
