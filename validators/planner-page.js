@@ -212,7 +212,10 @@ async function main() {
     });
 
     await step('replay the job', async () => {
-      await page.click(`#jobs-body tr[data-job="${result.jobId}"] button:has-text("Replay")`);
+      // By keyboard: the report's frame below the table is tall, and a mouse click right after
+      // scrolling to the row can land on the frame instead.
+      await page.focus(`#jobs-body tr[data-job="${result.jobId}"] button:has-text("Replay")`);
+      await page.keyboard.press('Enter');
       await page.waitForFunction((count) => new RegExp(`^job \\S+: ${count} patients$`).test(document.querySelector('#replay-source').textContent), String(JOB_PATIENTS));
       await page.selectOption('#replay-speed', '10');
       await page.click('#replay-play');
