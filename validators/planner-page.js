@@ -3,11 +3,11 @@
 // package playwright-core, pinned in package.json) the way a planner would, checks it with
 // axe-core (also pinned), and prints what it saw, so a Rust test can assert on it.
 //
-// Usage: node validators/planner-page.js BASE_URL KEY LARGE_JOB_ID OUTPUT_DIR
+// Usage: node validators/planner-page.js BASE_URL KEY LARGE_JOB_ID SCREENSHOT_DIR DOWNLOAD_DIR
 //
 // BASE_URL is the server's origin, KEY an API key without limits, LARGE_JOB_ID a completed job
-// of 10,000 patients for the replay's frame-rate measurement. Screenshots (PNG) and the
-// downloaded archive are written to OUTPUT_DIR. The browser is the executable named by
+// of 10,000 patients for the replay's frame-rate measurement. Screenshots (PNG) are written to
+// SCREENSHOT_DIR and the downloaded archive to DOWNLOAD_DIR. The browser is the executable named by
 // CASUALTY_CHROMIUM (default /usr/bin/chromium). Printed on standard output, as one JSON
 // object: the facts named in `result` below. A step that does not happen within its time limit
 // stops the script with exit status 1 and names the step on standard error.
@@ -72,9 +72,9 @@ async function countsTable(page) {
 }
 
 async function main() {
-  const [baseUrl, key, largeJob, outputDir] = process.argv.slice(2);
-  if (!baseUrl || !key || !largeJob || !outputDir) {
-    console.error('usage: node validators/planner-page.js BASE_URL KEY LARGE_JOB_ID OUTPUT_DIR');
+  const [baseUrl, key, largeJob, outputDir, downloadDir] = process.argv.slice(2);
+  if (!baseUrl || !key || !largeJob || !outputDir || !downloadDir) {
+    console.error('usage: node validators/planner-page.js BASE_URL KEY LARGE_JOB_ID SCREENSHOT_DIR DOWNLOAD_DIR');
     process.exit(2);
   }
   const executablePath = process.env.CASUALTY_CHROMIUM || '/usr/bin/chromium';
@@ -187,7 +187,8 @@ async function main() {
 
     await step('download the outputs', async () => {
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-job')]);
-      const saved = path.join(outputDir, download.suggestedFilename());
+      fs.mkdirSync(downloadDir, { recursive: true });
+      const saved = path.join(downloadDir, download.suggestedFilename());
       await download.saveAs(saved);
       result.download = { name: download.suggestedFilename(), path: saved, bytes: fs.statSync(saved).size };
     });
@@ -208,6 +209,8 @@ async function main() {
       result.reportCharts = await frame.locator('svg').count();
       result.reportText = (await frame.locator('body').innerText()).slice(0, 2000);
       await page.locator('#report-panel').scrollIntoViewIfNeeded();
+      await frame.locator('body').evaluate((body) => body.scrollIntoView());
+      await page.waitForTimeout(500);
       await capture('planner-report.png');
     });
 
@@ -286,28 +289,41 @@ async function main() {
       await page.waitForSelector(`#jobs-body tr[data-job="${largeJob}"]`);
       await page.click(`#jobs-body tr[data-job="${largeJob}"] button:has-text("Replay")`);
       await page.waitForFunction(() => /^job \S+: 10,000 patients$/.test(document.querySelector('#replay-source').textContent), null, { timeout: 120_000 });
+      // From the middle of the run, where most casualties are injured and so drawn.
       await page.selectOption('#replay-speed', '1');
       await page.$eval('#replay-time', (slider) => {
-        slider.value = '0';
+        slider.value = String(Math.round(Number(slider.max) / 2));
         slider.dispatchEvent(new Event('input'));
       });
       await page.click('#replay-play');
-      const intervals = await page.evaluate((duration) => new Promise((resolve) => {
+      // Frame intervals from requestAnimationFrame, and the replay's own drawing time per frame.
+      const sample = await page.evaluate((duration) => new Promise((resolve) => {
         const times = [];
+        const drawing = [];
+        const canvas = document.querySelector('#replay-canvas');
         const tick = (now) => {
           times.push(now);
+          drawing.push(Number(canvas.dataset.drawMs));
           if (now - times[0] < duration) {
             requestAnimationFrame(tick);
           } else {
-            resolve(times.slice(1).map((time, index) => time - times[index]));
+            resolve({ intervals: times.slice(1).map((time, index) => time - times[index]), drawing: drawing.slice(1) });
           }
         };
         requestAnimationFrame(tick);
       }), FRAME_SAMPLE_MS);
       await page.click('#replay-play');
-      const sorted = [...intervals].sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)];
-      result.largeReplay = { frames: intervals.length, medianFrameMs: median, medianFps: 1000 / median, countsAfterPlaying: await countsTable(page) };
+      const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+      const medianFrameMs = median(sample.intervals);
+      result.largeReplay = {
+        frames: sample.intervals.length,
+        medianFrameMs,
+        medianFps: 1000 / medianFrameMs,
+        medianDrawMs: median(sample.drawing),
+        dotsDrawn: await page.evaluate(() => [...document.querySelectorAll('#replay-counts tr')].filter((row) => !/^(Remains at Role 4)$/.test(row.querySelector('th').textContent)).reduce((sum, row) => sum + Number(row.querySelector('td').textContent.replace(/,/g, '')), 0)),
+        maxDrawMs: Math.max(...sample.drawing),
+        countsAfterPlaying: await countsTable(page),
+      };
       await capture('planner-replay-10000.png');
     });
 
