@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Drives the planner page of a running `casualty serve` in headless Chromium (through the npm
-// package playwright-core, pinned in package.json) the way a planner would, checks it with
-// axe-core (also pinned), and prints what it saw, so a Rust test can assert on it.
+// Drives the planner page of a running `casualty serve` in headless Chromium the way a planner
+// would, through the npm package playwright-core (pinned in package.json). It checks each view
+// with axe-core (also pinned) and prints what it saw, so a Rust test can assert on it.
 //
 // Usage: node validators/planner-page.js BASE_URL KEY LARGE_JOB_ID SCREENSHOT_DIR DOWNLOAD_DIR
 //
@@ -162,6 +162,25 @@ async function main() {
       result.fieldErrorsAfterFix = await page.locator('#scenario-form .field-error').count();
       result.accessibility.scenario = await accessibility(page, axeSource);
       await capture('planner-scenario.png');
+    });
+
+    await step('save, version and load the configuration', async () => {
+      await page.fill('#save-name', 'Exercise north');
+      await page.click('#save-new');
+      await page.waitForFunction(() => document.querySelector('#status-message').textContent.includes('as version 1'));
+      await page.getByLabel('Casualties', { exact: true }).fill('650');
+      await page.click('#save-version');
+      await page.waitForFunction(() => document.querySelector('#status-message').textContent.includes('as version 2'));
+      result.savedVersions = await page.$$eval('#saved-version option', (options) => options.map((option) => option.textContent));
+      await page.selectOption('#saved-version', '1');
+      await page.click('#saved-load');
+      await page.waitForFunction(() => document.querySelector('#status-message').textContent.includes('version 1'));
+      result.version1Count = JSON.parse(await page.inputValue('#scenario-json')).count;
+      await page.selectOption('#saved-version', '2');
+      await page.click('#saved-load');
+      await page.waitForFunction(() => document.querySelector('#status-message').textContent.includes('version 2'));
+      result.version2Count = JSON.parse(await page.inputValue('#scenario-json')).count;
+      await page.getByLabel('Casualties', { exact: true }).fill(String(JOB_PATIENTS));
     });
 
     await step('run a job and follow its progress', async () => {
@@ -325,6 +344,26 @@ async function main() {
         countsAfterPlaying: await countsTable(page),
       };
       await capture('planner-replay-10000.png');
+    });
+
+    await step('cancel a running job', async () => {
+      await page.click('[data-show="scenario"]');
+      await page.getByLabel('Casualties', { exact: true }).fill('3000000');
+      await page.uncheck('input[name="format"][value="ndjson"]');
+      await page.uncheck('input[name="format"][value="json"]');
+      await page.check('input[name="format"][value="fhir"]');
+      await page.click('#run');
+      await page.waitForFunction(() => document.querySelector('#job-status').textContent === 'running' && document.querySelector('#job-rate').textContent.includes('patients/s'), null, { timeout: 120_000 });
+      result.running = {
+        phase: await page.textContent('#job-phase'),
+        done: await page.textContent('#job-done'),
+        rate: await page.textContent('#job-rate'),
+        eta: await page.textContent('#job-eta'),
+        progress: await page.textContent('#job-progress-text'),
+      };
+      await page.click('#cancel-job');
+      await page.waitForFunction(() => document.querySelector('#job-status').textContent === 'cancelled', null, { timeout: 60_000 });
+      result.cancelledStatus = await page.textContent('#job-status');
     });
 
     await step('inspect where the key is kept', async () => {

@@ -614,7 +614,7 @@ async fn job_events_stream_until_end() {
     let done: Vec<u64> = events.iter().map(|(_, job)| job["progress_details"]["patients_done"].as_u64().unwrap()).collect();
     assert!(done.windows(2).all(|pair| pair[0] <= pair[1]), "patients done never goes back: {done:?}");
 
-    // A finished job's stream holds its end event only.
+    // A finished job's stream contains its end event only.
     let response = server.client.get(format!("{}/jobs/{job}/events", server.base)).header("X-API-Key", &key).send().await.unwrap();
     let again = read_events(response).await;
     assert_eq!(again.len(), 1, "{again:?}");
@@ -695,12 +695,14 @@ async fn planner_page_served_without_key() {
     let response = server.client.get(format!("{origin}/")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let policy = response.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"), "{policy}");
+    assert!(policy.contains("script-src 'self'"), "scripts come from this server only: {policy}");
+    assert!(policy.contains("connect-src 'self'"), "requests go to this server only: {policy}");
     let page = response.text().await.unwrap();
     assert!(!page.contains(DEMO_KEY), "the page embeds no key");
     assert!(!page.to_lowercase().contains("x-api-key"), "the page sets no key header itself");
 
-    assert!(page.contains("src=\"/web/main.js\"") && page.contains("href=\"/web/app.css\""), "the page loads its module and stylesheet");
+    assert!(page.contains("src=\"/web/main.js\""), "the page loads its main module");
+    assert!(page.contains("href=\"/web/app.css\""), "the page loads its stylesheet");
     let main = server.client.get(format!("{origin}/web/main.js")).send().await.unwrap().text().await.unwrap();
     for file in casualty_server::web::file_names() {
         let response = server.client.get(format!("{origin}/web/{file}")).send().await.unwrap();

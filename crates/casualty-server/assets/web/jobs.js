@@ -46,7 +46,7 @@ export class JobPanel {
         byId('job-progress-text').textContent = `${job.progress}%`;
         byId('job-status').textContent = job.status;
         const finished = FINISHED.includes(job.status);
-        // A finished job keeps the phase it last recorded, so its status says more.
+        // A finished job keeps the phase it last recorded, so the page shows its status instead.
         byId('job-phase').textContent = finished ? job.status : details.phase;
         byId('job-done').textContent = `${formatNumber(details.patients_done)} of ${formatNumber(details.total_patients)}`;
         byId('job-rate').textContent = details.rate_per_second ? `${formatNumber(details.rate_per_second)} patients/s` : '–';

@@ -1,4 +1,4 @@
-// The planner page: asks for the key, wires the scenario form, presets, saved configurations,
+// The planner page: prompts for the key, wires the scenario form, presets, saved configurations,
 // jobs and replay together, and switches between the page's three views.
 import { ApiError, forgetKey, requestJson, storedKey, storeKey } from './api.js';
 import { announce, byId, el } from './dom.js';
@@ -82,7 +82,9 @@ async function acceptKey(event) {
     await Promise.all([refreshJobs(), loadConfigurations()]);
 }
 function showKeyState() {
-    byId('key-state').textContent = storedKey() ? 'Key set for this session' : 'No key';
+    const hasKey = storedKey() !== null;
+    byId('key-state').textContent = hasKey ? 'Key set for this session' : 'No key';
+    byId('key-change').textContent = hasKey ? 'Change key' : 'Enter key';
 }
 async function loadPresets() {
     const select = byId('preset');

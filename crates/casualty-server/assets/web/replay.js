@@ -1,9 +1,9 @@
 // Timeline replay: casualties as dots moving along the evacuation chain over scenario time.
 //
 // Records are flattened once into typed arrays (one entry per timeline event), so each frame is
-// a loop over plain numbers: find each casualty's last event before the current time, place the
-// dot in its facility's column or between two columns while in transit, and draw the dots in
-// four batches, one per triage colour. The canvas shows the dots; the counts table beside it
+// a loop over plain numbers. For each casualty it finds the last event before the current time
+// and places the dot in its facility's column, or between two columns while in transit. The dots
+// are drawn in four batches, one per triage colour. The canvas shows the dots; the counts table beside it
 // gives the same picture as text.
 import { requestJson } from './api.js';
 import { announce, byId, el, formatNumber } from './dom.js';
@@ -120,10 +120,6 @@ export class Replay {
         this.applyFilters();
         byId('replay-source').textContent = `${source}: ${formatNumber(records.length)} patients`;
         announce(`Replay of ${source} ready: ${formatNumber(records.length)} patients.`);
-    }
-    /** Whether the replay is playing. */
-    isPlaying() {
-        return this.playing;
     }
     toggle() {
         if (!this.data) {

@@ -40,8 +40,8 @@ pub async fn job_events(State(state): State<AppState>, caller: Caller, Path(id):
             let job = match state.store.get_job(owner, job_id).await {
                 Ok(Some(job)) => job,
                 Ok(None) => {
-                    let gone = serde_json::json!({"error": "not_found", "detail": format!("job {job_id} was deleted")});
-                    let _ = sender.send(Ok(Event::default().event("error").data(gone.to_string()))).await;
+                    let deleted = serde_json::json!({"error": "not_found", "detail": format!("job {job_id} was deleted")});
+                    let _ = sender.send(Ok(Event::default().event("error").data(deleted.to_string()))).await;
                     return;
                 }
                 Err(error) => {

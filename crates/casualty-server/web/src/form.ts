@@ -1,7 +1,7 @@
 // The scenario form and its JSON twin.
 //
 // The scenario object is the single source of truth. The form renders it and writes each edit
-// back into it, and the JSON editor shows it; an edit of valid JSON replaces the object and
+// back into it, and the JSON editor shows it. An edit of valid JSON replaces the object and
 // renders the form again. Keys the form has no field for (overrides, facilities, troop
 // strengths) stay in the object untouched. Every field carries `data-path`, the path the service
 // uses in its field errors, so an error is shown beside the field it names.
@@ -588,7 +588,10 @@ function choiceWeights(value: unknown): Record<string, number> {
     }
   } else if (isObject(value)) {
     for (const [name, weight] of Object.entries(value)) {
-      const number = weight === true ? 1 : weight === false ? 0 : Number(weight);
+      let number = Number(weight);
+      if (typeof weight === 'boolean') {
+        number = weight ? 1 : 0;
+      }
       if (number > 0) {
         result[name.toLowerCase().replace(/[\s-]/g, '_')] = number;
       }
