@@ -303,6 +303,29 @@ async function main() {
       await page.check('input[name="replay-triage"][value="T3"]');
     });
 
+    await step('replay a local file', async () => {
+      // Node's fetch, not the page: the test builds the files a planner would have on disk.
+      const response = await fetch(`${baseUrl}/api/v1/jobs/${result.jobId}/results?per_page=200`, { headers: { 'X-API-Key': key } });
+      const patients = (await response.json()).patients;
+      const ndjson = Buffer.from(patients.map((patient) => JSON.stringify(patient)).join('\n') + '\n');
+      await page.setInputFiles('#replay-file', { name: 'local.ndjson', mimeType: 'application/x-ndjson', buffer: ndjson });
+      await page.waitForFunction(() => document.querySelector('#replay-source').textContent === 'local.ndjson: 200 patients');
+      const json = Buffer.from(JSON.stringify({ metadata: {}, patients: patients.slice(0, 120) }));
+      await page.setInputFiles('#replay-file', { name: 'local.json', mimeType: 'application/json', buffer: json });
+      await page.waitForFunction(() => document.querySelector('#replay-source').textContent === 'local.json: 120 patients');
+      await page.$eval('#replay-time', (slider) => {
+        slider.value = slider.max;
+        slider.dispatchEvent(new Event('input'));
+      });
+      result.localFileCounts = await countsTable(page);
+      await page.setInputFiles('#replay-file', { name: 'broken.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from('{"id": 1}\nnot json\n') });
+      await page.waitForFunction(() => document.querySelector('#status-message').textContent.startsWith('broken.ndjson could not be read'));
+      result.brokenFileMessage = await page.textContent('#status-message');
+      await page.setInputFiles('#replay-file', { name: 'other.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from('{"id": 1}\n') });
+      await page.waitForFunction(() => document.querySelector('#status-message').textContent.startsWith('other.ndjson could not be read'));
+      result.otherFileMessage = await page.textContent('#status-message');
+    });
+
     await step('replay 10,000 casualties', async () => {
       await page.click('[data-show="jobs"]');
       await page.waitForSelector(`#jobs-body tr[data-job="${largeJob}"]`);

@@ -141,6 +141,12 @@ fn planner_page_runs_whole_job() {
     assert_eq!(count(end, "Role 4"), count(end, "Remains at Role 4"), "{end}");
     let without_t3: u64 = ["KIA", "DOW", "DNBI death", "RTD", "Remains at Role 4"].iter().map(|name| count(&seen["countsWithoutT3"], name)).sum();
     assert!(without_t3 < outcomes, "the triage filter hides T3 casualties: {}", seen["countsWithoutT3"]);
+    let local: u64 = ["KIA", "DOW", "DNBI death", "RTD", "Remains at Role 4"].iter().map(|name| count(&seen["localFileCounts"], name)).sum();
+    assert_eq!(local, 120, "a local JSON file replays its 120 casualties: {}", seen["localFileCounts"]);
+    let broken = seen["brokenFileMessage"].as_str().unwrap();
+    assert!(broken.contains("line 2 is not a JSON record"), "a broken file names its line: {broken}");
+    let other = seen["otherFileMessage"].as_str().unwrap();
+    assert!(other.contains("record 1 has no movement_timeline"), "a file of other records names the record: {other}");
     assert!(seen["selectedTitle"].as_str().unwrap().starts_with("Casualty "), "a click opens a casualty: {}", seen["selectedTitle"]);
     assert!(seen["selectedTimelineRows"].as_u64().unwrap() >= 2, "the casualty's timeline is shown");
 

@@ -348,6 +348,11 @@ export function parseRecords(text) {
     });
 }
 function prepare(records) {
+    records.forEach((record, index) => {
+        if (typeof record !== 'object' || record === null || !Array.isArray(record.movement_timeline) || record.movement_timeline.length === 0) {
+            throw new Error(`record ${index + 1} has no movement_timeline; expected casualty records as casualty generate writes them`);
+        }
+    });
     const total = records.reduce((sum, record) => sum + record.movement_timeline.length, 0);
     const start = new Int32Array(records.length);
     const count = new Uint8Array(records.length);
