@@ -16,6 +16,11 @@ const TRIAGE_COLOURS = ['#c62828', '#e0a100', '#2e7d32', '#1565c0'];
 const CATEGORIES = ['Disease', 'Non-Battle Injury', 'Battle Injury'];
 /** Speeds offered, in scenario hours per second of replay at 1x. */
 export const SPEEDS = [0.25, 0.5, 1, 2, 5, 10];
+/**
+ * Most casualties a replay loads. Records are kept whole for the click-through, about 2.4 KB
+ * each as JSON and several times that as objects, so this bounds the tab's memory.
+ */
+export const MAX_REPLAY_PATIENTS = 100_000;
 /** Scenario minutes that pass per real second at speed 1. */
 const MINUTES_PER_SECOND = 60;
 const KIND_TRANSIT = new Set([1, 3]);
@@ -81,6 +86,10 @@ export class Replay {
         announce(`Loading the patients of job ${jobId}…`);
         for (let page = 1;; page += 1) {
             const body = await requestJson('GET', `/api/v1/jobs/${jobId}/results?page=${page}&per_page=${perPage}`);
+            if (body.total > MAX_REPLAY_PATIENTS) {
+                announce(`Job ${jobId} has ${formatNumber(body.total)} patients; the replay loads at most ${formatNumber(MAX_REPLAY_PATIENTS)}. Replay a smaller job, or a part of this one saved as a file.`, 'error');
+                return;
+            }
             records.push(...body.patients);
             byId('replay-source').textContent = `Job ${jobId}: ${formatNumber(records.length)} of ${formatNumber(body.total)} patients loaded`;
             if (records.length >= body.total || body.patients.length === 0) {
@@ -106,6 +115,10 @@ export class Replay {
     load(records, source) {
         if (records.length === 0) {
             announce(`${source} contains no patients.`, 'error');
+            return;
+        }
+        if (records.length > MAX_REPLAY_PATIENTS) {
+            announce(`${source} has ${formatNumber(records.length)} patients; the replay loads at most ${formatNumber(MAX_REPLAY_PATIENTS)}.`, 'error');
             return;
         }
         this.data = prepare(records);

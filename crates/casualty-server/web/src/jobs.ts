@@ -91,8 +91,13 @@ export class JobPanel {
   }
 }
 
-/** Downloads every output of a job as one ZIP archive. */
+/**
+ * Downloads every output of a job as one ZIP archive. The key goes in a header, so the browser
+ * cannot stream the response to disk by itself.
+ */
 export async function download(jobId: string): Promise<void> {
+  // NOTE: the whole archive is held in the tab's memory before it is saved; for outputs of many
+  // gigabytes use `GET /api/v1/downloads/{id}` with curl instead.
   try {
     const response = await request('GET', `/api/v1/downloads/${jobId}`);
     const name = await saveResponse(response, `casualties-${jobId}.zip`);
