@@ -21,8 +21,8 @@ const CATEGORIES = ['Disease', 'Non-Battle Injury', 'Battle Injury'];
 export const SPEEDS = [0.25, 0.5, 1, 2, 5, 10];
 
 /**
- * Most casualties a replay loads. Records are kept whole for the click-through, about 2.4 KB
- * each as JSON and several times that as objects, so this bounds the tab's memory.
+ * Maximum casualties that a replay loads. Records are kept whole for the click-through, about
+ * 2.4 KB each as JSON and more as objects, so this bounds the tab's memory.
  */
 export const MAX_REPLAY_PATIENTS = 100_000;
 
