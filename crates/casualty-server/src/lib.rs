@@ -200,6 +200,8 @@ impl RunningServer {
     /// # Errors
     /// Serving failed.
     pub async fn stop(self) -> anyhow::Result<()> {
+        // Event streams stay open until their job ends, which would hold up the graceful shutdown.
+        self.state.jobs.close_streams();
         let _ = self.stop.send(());
         let served = self.serving.await;
         tracing::info!("stopping: running jobs are interrupted");

@@ -719,3 +719,29 @@ async fn planner_page_served_without_key() {
     assert!(error["detail"].as_str().unwrap().contains("main.js"), "the error lists the files: {error}");
     server.server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_event_stream_allows_shutdown() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    let (_, created) = server.post(&key, "/generation", &json!({"configuration": {"count": 3_000_000}, "output_formats": ["fhir"]})).await;
+    let job = created["job_id"].as_str().unwrap().to_string();
+    let mut response = server.client.get(format!("{}/jobs/{job}/events", server.base)).header("X-API-Key", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let first = response.chunk().await.unwrap().expect("a first event");
+    assert!(std::str::from_utf8(&first).unwrap().contains("event: progress"), "{first:?}");
+
+    // The job would run for a long time, and its stream with it; stopping ends both.
+    let state = server.server.state.clone();
+    let stopped = tokio::time::timeout(Duration::from_secs(20), server.server.stop()).await;
+    if stopped.is_err() {
+        // Stops the job, so that the failing test does not wait for it to end.
+        state.jobs.shut_down();
+    }
+    assert!(stopped.is_ok(), "the server stops while an event stream is open");
+    let rest = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(Some(_)) = response.chunk().await {}
+    })
+    .await;
+    assert!(rest.is_ok(), "the stream ends when the server stops");
+}

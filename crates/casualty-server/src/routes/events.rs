@@ -4,7 +4,7 @@
 //! A task reads the job from the store every [`POLL_INTERVAL`] and sends a `progress` event
 //! whenever the job view changed. When the job is completed, failed or cancelled it sends one
 //! `end` event with the final view and closes the stream. A client that disconnects closes the
-//! channel, which stops the task. The stream counts as one read against the key's limits.
+//! channel, which stops the task, and so does the start of a server shutdown. The stream counts as one read against the key's limits.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -66,6 +66,7 @@ pub async fn job_events(State(state): State<AppState>, caller: Caller, Path(id):
 
             tokio::select! {
                 _ = sender.closed() => return,
+                _ = state.jobs.streams_closed() => return,
                 _ = tokio::time::sleep(POLL_INTERVAL) => {}
             }
         }
