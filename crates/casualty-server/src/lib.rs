@@ -194,8 +194,9 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Stops accepting connections, lets open requests finish, stops running jobs (recorded as
-    /// failed, interrupted by shutdown) and waits up to 10 s for them.
+    /// Ends open job event streams, stops accepting connections, lets open requests finish,
+    /// stops running jobs (recorded as failed, interrupted by shutdown) and waits up to 10 s for
+    /// them.
     ///
     /// # Errors
     /// Serving failed.
