@@ -31,6 +31,9 @@ export class JobPanel {
                     announce(`Progress of job ${jobId} stopped: ${body.detail ?? 'unknown error'}`, 'error');
                 }
             });
+            if (this.job && !FINISHED.includes(this.job.status) && !controller.signal.aborted) {
+                announce(`The progress stream of job ${jobId} ended before the job did, for example because the server is stopping. Choose Progress on the job to follow it again.`, 'error');
+            }
         }
         catch (error) {
             if (!controller.signal.aborted) {

@@ -48,6 +48,9 @@ export class JobPanel {
           announce(`Progress of job ${jobId} stopped: ${body.detail ?? 'unknown error'}`, 'error');
         }
       });
+      if (this.job && !FINISHED.includes(this.job.status) && !controller.signal.aborted) {
+        announce(`The progress stream of job ${jobId} ended before the job did, for example because the server is stopping. Choose Progress on the job to follow it again.`, 'error');
+      }
     } catch (error) {
       if (!controller.signal.aborted) {
         announce(`Progress of job ${jobId} could not be followed: ${(error as Error).message}`, 'error');
