@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod system;
+pub mod web;
 pub mod worker;
 
 use std::sync::Arc;
@@ -54,6 +55,8 @@ pub fn app(state: AppState) -> Router {
         .route("/jobs", get(routes::jobs::list_jobs))
         .route("/jobs/{id}", get(routes::jobs::get_job).delete(routes::jobs::delete_job))
         .route("/jobs/{id}/cancel", post(routes::jobs::cancel_job))
+        .route("/jobs/{id}/events", get(routes::events::job_events))
+        .route("/jobs/{id}/report", get(routes::report::job_report))
         .route("/jobs/{id}/results", get(routes::jobs::job_results))
         .route("/jobs/{id}/patients/{patient_id}", get(routes::jobs::job_patient))
         .route("/downloads/{id}", get(routes::downloads::download))
@@ -79,6 +82,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .nest("/api/v1", api)
         .merge(openapi::routes())
+        .merge(web::routes())
         .route("/metrics", get(metrics::scrape))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -190,12 +194,15 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Stops accepting connections, lets open requests finish, stops running jobs (recorded as
-    /// failed, interrupted by shutdown) and waits up to 10 s for them.
+    /// Ends open job event streams, stops accepting connections, lets open requests finish,
+    /// stops running jobs (recorded as failed, interrupted by shutdown) and waits up to 10 s for
+    /// them.
     ///
     /// # Errors
     /// Serving failed.
     pub async fn stop(self) -> anyhow::Result<()> {
+        // Event streams stay open until their job ends, which would hold up the graceful shutdown.
+        self.state.jobs.close_streams();
         let _ = self.stop.send(());
         let served = self.serving.await;
         tracing::info!("stopping: running jobs are interrupted");

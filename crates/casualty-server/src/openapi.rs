@@ -59,19 +59,19 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 /// A static file with its media type and its entity tag, computed on first use.
-struct StaticFile {
-    name: &'static str,
-    content_type: &'static str,
-    bytes: &'static [u8],
+pub(crate) struct StaticFile {
+    pub(crate) name: &'static str,
+    pub(crate) content_type: &'static str,
+    pub(crate) bytes: &'static [u8],
     entity_tag: OnceLock<String>,
 }
 
 impl StaticFile {
-    const fn new(name: &'static str, content_type: &'static str, bytes: &'static [u8]) -> StaticFile {
+    pub(crate) const fn new(name: &'static str, content_type: &'static str, bytes: &'static [u8]) -> StaticFile {
         StaticFile { name, content_type, bytes, entity_tag: OnceLock::new() }
     }
 
-    fn entity_tag(&self) -> &str {
+    pub(crate) fn entity_tag(&self) -> &str {
         self.entity_tag.get_or_init(|| entity_tag(self.bytes))
     }
 }
@@ -112,7 +112,7 @@ async fn serve_asset(headers: HeaderMap, Path(file): Path<String>) -> Result<Res
 
 /// Builds a 200 response with `body`, or a 304 without it when the request's `If-None-Match`
 /// already names `tag`.
-fn respond(request: &HeaderMap, body: &'static [u8], content_type: &'static str, cache_control: &'static str, tag: &str, extra: &[(header::HeaderName, &'static str)]) -> Response {
+pub(crate) fn respond(request: &HeaderMap, body: &'static [u8], content_type: &'static str, cache_control: &'static str, tag: &str, extra: &[(header::HeaderName, &'static str)]) -> Response {
     let not_modified = request.get_all(header::IF_NONE_MATCH).iter().filter_map(|value| value.to_str().ok()).any(|value| matches_entity_tag(value, tag));
     let mut response = if not_modified { StatusCode::NOT_MODIFIED.into_response() } else { body.into_response() };
     let headers = response.headers_mut();
@@ -181,6 +181,8 @@ error body and appears in the server's log line of the request.
         operations::get_job,
         operations::delete_job,
         operations::cancel_job,
+        operations::job_events,
+        operations::job_report,
         operations::job_results,
         operations::job_patient,
         operations::download,
@@ -198,6 +200,8 @@ error body and appears in the server's log line of the request.
         operations::openapi_document,
         operations::docs_page,
         operations::docs_asset,
+        operations::planner_page,
+        operations::planner_file,
         operations::metrics,
     ),
     // utoipa registers the schemas of bodies, but not those of parameters or of the reusable
@@ -211,6 +215,7 @@ error body and appears in the server's log line of the request.
             schemas::StreamFormat,
             schemas::ReferenceList,
             schemas::DocsFile,
+            schemas::WebFile,
         ),
         responses(
             responses::BadRequest,
@@ -237,6 +242,7 @@ error body and appears in the server's log line of the request.
         (name = "configurations", description = "Saved, versioned scenarios of the caller, scenario validation and reference lists."),
         (name = "presets", description = "Preset scenarios shipped with the generator. No key needed."),
         (name = "documentation", description = "This document and the page that renders it."),
+        (name = "planner page", description = "The browser page for planners and its files. No key needed to load them; the page asks for a key."),
     )
 )]
 struct ApiDoc;
@@ -916,6 +922,25 @@ left out rather than sent as null, and every time is UTC in whole seconds.";
         #[schema(rename = "docs.js")]
         DocsScript,
     }
+
+    /// A file of the planner page: its stylesheet and its ES modules, compiled from TypeScript.
+    #[derive(ToSchema)]
+    pub(super) enum WebFile {
+        #[schema(rename = "main.js")]
+        Main,
+        #[schema(rename = "app.css")]
+        Stylesheet,
+        #[schema(rename = "api.js")]
+        Api,
+        #[schema(rename = "dom.js")]
+        Dom,
+        #[schema(rename = "form.js")]
+        Form,
+        #[schema(rename = "jobs.js")]
+        Jobs,
+        #[schema(rename = "replay.js")]
+        Replay,
+    }
 }
 
 /// Reusable error responses, referenced from the operations.
@@ -986,7 +1011,7 @@ mod responses {
 mod operations {
     use super::responses::{BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, RateLimited, Unauthorized, Unavailable, UnsupportedMediaType, ValidationFailed};
     use super::schemas::{
-        Configuration, ConfigurationList, ConfigurationUpdate, DocsFile, GenerationRequest, HealthReport, Job, JobCreated, JobList, JobStatus, Liveness, NewConfiguration, OutputFormat, PatientRecord, Preset,
+        Configuration, ConfigurationList, ConfigurationUpdate, DocsFile, WebFile, GenerationRequest, HealthReport, Job, JobCreated, JobList, JobStatus, Liveness, NewConfiguration, OutputFormat, PatientRecord, Preset,
         PresetList, Readiness, ReferenceItems, ReferenceList, ResultsPage, Scenario, StreamDocument, StreamFormat, ValidationResult,
     };
 
@@ -1133,6 +1158,53 @@ mod operations {
         )
     )]
     pub(super) fn cancel_job() {}
+
+    /// Streams a job's progress as Server-Sent Events
+    ///
+    /// A `progress` event whenever the job changes, with the job as `GET /api/v1/jobs/{id}`
+    /// returns it in `data`, read every 250 ms; then one `end` event with the final job when it is
+    /// completed, failed or cancelled, and the stream closes. An `error` event with an error
+    /// body ends the stream when the job is deleted or cannot be read. Comments keep an idle
+    /// stream open every 15 s. Browsers' `EventSource` cannot send the `X-API-Key` header, so
+    /// browser clients read the stream with `fetch`.
+    #[utoipa::path(
+        get,
+        path = "/api/v1/jobs/{id}/events",
+        tag = "jobs",
+        security(("api_key" = [])),
+        params(("id" = String, Path, format = "uuid", description = "The job's id.")),
+        responses(
+            (status = 200, description = "The event stream.", content(("text/event-stream"))),
+            (status = 401, response = Unauthorized),
+            (status = 404, response = NotFound),
+            (status = 429, response = RateLimited),
+            (status = 500, response = InternalError),
+        )
+    )]
+    pub(super) fn job_events() {}
+
+    /// Returns the HTML report of a completed job
+    ///
+    /// The self-contained page of `casualty report`, with the summary charts of the job's
+    /// patients. The records are generated again from the job's stored request, so every
+    /// completed job has a report, whatever its output formats, compression or encryption; the
+    /// time taken grows with the job's size. A job that is not completed gets 409.
+    #[utoipa::path(
+        get,
+        path = "/api/v1/jobs/{id}/report",
+        tag = "jobs",
+        security(("api_key" = [])),
+        params(("id" = String, Path, format = "uuid", description = "The job's id.")),
+        responses(
+            (status = 200, description = "The report page.", content(("text/html"))),
+            (status = 401, response = Unauthorized),
+            (status = 404, response = NotFound),
+            (status = 409, response = Conflict),
+            (status = 429, response = RateLimited),
+            (status = 500, response = InternalError),
+        )
+    )]
+    pub(super) fn job_report() {}
 
     /// Returns a page of a completed job's patients
     ///
@@ -1503,6 +1575,46 @@ mod operations {
         )
     )]
     pub(super) fn docs_asset() {}
+
+    /// Shows the planner page
+    ///
+    /// A page where planners build a scenario, run a job, watch its progress, download its
+    /// outputs, read its report and replay its casualties. No key needed to load it; it asks for
+    /// one and keeps it for the browser session.
+    #[utoipa::path(
+        get,
+        path = "/",
+        tag = "planner page",
+        responses(
+            (
+                status = 200,
+                description = "The page.",
+                headers(("ETag" = String, description = "Entity tag of the page."), ("Cache-Control" = String, description = "`no-cache`: revalidate before each use.")),
+                content(("text/html")),
+            ),
+            (status = 304, description = "The page has not changed since the `If-None-Match` tag."),
+        )
+    )]
+    pub(super) fn planner_page() {}
+
+    /// Returns a file of the planner page
+    #[utoipa::path(
+        get,
+        path = "/web/{file}",
+        tag = "planner page",
+        params(("file" = WebFile, Path, description = "The file.")),
+        responses(
+            (
+                status = 200,
+                description = "The file.",
+                headers(("ETag" = String, description = "Entity tag of the file."), ("Cache-Control" = String, description = "`no-cache`: revalidate before each use.")),
+                content(("text/javascript"), ("text/css")),
+            ),
+            (status = 304, description = "The file has not changed since the `If-None-Match` tag."),
+            (status = 404, response = NotFound),
+        )
+    )]
+    pub(super) fn planner_file() {}
 
     /// Returns the Prometheus metrics
     ///

@@ -44,6 +44,9 @@ pub struct JobMemory {
 pub struct JobRegistry {
     jobs: Mutex<HashMap<JobId, JobMemory>>,
     shutting_down: AtomicBool,
+    /// Cancelled when the server starts to stop, so that open job event streams end and let the
+    /// graceful shutdown finish.
+    streams_closing: tokio_util::sync::CancellationToken,
 }
 
 impl JobRegistry {
@@ -68,6 +71,16 @@ impl JobRegistry {
         for memory in jobs.values() {
             memory.cancel.store(true, std::sync::atomic::Ordering::SeqCst);
         }
+    }
+
+    /// Ends every open job event stream; called first when the server stops.
+    pub fn close_streams(&self) {
+        self.streams_closing.cancel();
+    }
+
+    /// Completes when [`JobRegistry::close_streams`] was called.
+    pub async fn streams_closed(&self) {
+        self.streams_closing.cancelled().await;
     }
 
     /// Whether the service is shutting down.

@@ -573,3 +573,175 @@ async fn presets_listed_and_runnable() {
     assert!(error["detail"].as_str().unwrap().contains("peacekeeping"), "the error lists the presets: {error}");
     server.server.stop().await.unwrap();
 }
+
+/// Reads a whole `text/event-stream` body and returns its events as (name, data) pairs.
+async fn read_events(response: reqwest::Response) -> Vec<(String, Value)> {
+    let mut response = response;
+    let mut text = String::new();
+    while let Some(chunk) = response.chunk().await.expect("the stream reads") {
+        text.push_str(std::str::from_utf8(&chunk).expect("the stream is UTF-8"));
+    }
+    text.split("\n\n")
+        .filter(|block| block.lines().any(|line| line.starts_with("data:")))
+        .map(|block| {
+            let name = block.lines().find_map(|line| line.strip_prefix("event:")).map(str::trim).unwrap_or("message").to_string();
+            let data: String = block.lines().filter_map(|line| line.strip_prefix("data:")).map(str::trim_start).collect::<Vec<_>>().join("\n");
+            (name, serde_json::from_str(&data).unwrap_or_else(|error| panic!("event data is JSON ({error}): {data}")))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_events_stream_until_end() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    let (status, created) = server.post(&key, "/generation", &json!({"configuration": {"count": 60_000}, "output_formats": ["ndjson"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let job = created["job_id"].as_str().unwrap().to_string();
+
+    let response = server.client.get(format!("{}/jobs/{job}/events", server.base)).header("X-API-Key", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let events = tokio::time::timeout(Duration::from_secs(120), read_events(response)).await.expect("the stream ends when the job ends");
+
+    let (last_name, last) = events.last().expect("at least one event");
+    assert_eq!(last_name, "end", "the last event ends the stream: {events:?}");
+    assert_eq!(last["status"], "completed", "{last}");
+    assert_eq!(last["progress"], 100, "{last}");
+    assert_eq!(last["progress_details"]["patients_done"], 60_000, "{last}");
+    let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(names[..names.len() - 1].iter().all(|name| *name == "progress"), "progress events come before the end: {names:?}");
+    let done: Vec<u64> = events.iter().map(|(_, job)| job["progress_details"]["patients_done"].as_u64().unwrap()).collect();
+    assert!(done.windows(2).all(|pair| pair[0] <= pair[1]), "patients done never goes back: {done:?}");
+
+    // A finished job's stream contains its end event only.
+    let response = server.client.get(format!("{}/jobs/{job}/events", server.base)).header("X-API-Key", &key).send().await.unwrap();
+    let again = read_events(response).await;
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0].0, "end");
+
+    let response = server.client.get(format!("{}/jobs/{job}/events", server.base)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "the stream needs a key");
+    let other = server.user_key("someone else").await;
+    let (status, _) = server.get(&other, &format!("/jobs/{job}/events")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another key does not see the job");
+    server.server.stop().await.unwrap();
+}
+
+/// Returns the JSON of `<script id="report-data">` in a report page.
+fn report_data(page: &str) -> Value {
+    let start = page.find("id=\"report-data\">").expect("the page embeds its data") + "id=\"report-data\">".len();
+    let end = start + page[start..].find("</script>").expect("the data script ends");
+    serde_json::from_str(&page[start..end]).expect("the report data is JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_report_matches_output() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    let scenario = json!({"name": "Report route", "count": 700, "seed": 9, "special_events": [{"type": "ambush", "day": 2, "size": 40}]});
+    let (status, created) = server.post(&key, "/generation", &json!({"configuration": scenario, "output_formats": ["ndjson", "csv"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let job = created["job_id"].as_str().unwrap().to_string();
+    let finished = server.wait_for(&key, &job, Duration::from_secs(60)).await;
+    assert_eq!(finished["status"], "completed", "{finished}");
+
+    let response = server.client.get(format!("{}/jobs/{job}/report", server.base)).header("X-API-Key", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(response.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"), "the report runs no script");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Report route"), "the report names the scenario");
+    let mut served = report_data(&page);
+
+    // The same report, from the job's NDJSON output read by casualty-report itself.
+    let output = server.server.state.config.data_dir.join("jobs").join(&job).join("patients.ndjson");
+    let run = casualty_report::read_run(&output, &Default::default()).expect("the output reads");
+    let mut expected = casualty_report::report_data(&run);
+    assert_eq!(served["metadata"]["scenario_sha256"], expected["metadata"]["scenario_sha256"], "the same scenario");
+    for data in [&mut served, &mut expected] {
+        let fields = data.as_object_mut().unwrap();
+        fields.remove("input");
+        fields.remove("metadata");
+    }
+    assert_eq!(served, expected, "the regenerated records count as the output's records");
+
+    let (status, body) = server.get(&key, "/jobs/00000000-0000-0000-0000-000000000000/report").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let response = server.client.get(format!("{}/jobs/{job}/report", server.base)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_report_waits_for_completion() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    let (_, created) = server.post(&key, "/generation", &json!({"configuration": {"count": 3_000_000}, "output_formats": ["fhir"]})).await;
+    let job = created["job_id"].as_str().unwrap().to_string();
+    let (status, body) = server.get(&key, &format!("/jobs/{job}/report")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("available when it is completed"), "{body}");
+    let (status, _) = server.post(&key, &format!("/jobs/{job}/cancel"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    server.wait_for(&key, &job, Duration::from_secs(30)).await;
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planner_page_served_without_key() {
+    let server = TestServer::start().await;
+    let origin = format!("http://{}", server.server.address);
+    let response = server.client.get(format!("{origin}/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(policy.contains("script-src 'self'"), "scripts come from this server only: {policy}");
+    assert!(policy.contains("connect-src 'self'"), "requests go to this server only: {policy}");
+    let page = response.text().await.unwrap();
+    assert!(!page.contains(DEMO_KEY), "the page embeds no key");
+    assert!(!page.to_lowercase().contains("x-api-key"), "the page sets no key header itself");
+
+    assert!(page.contains("src=\"/web/main.js\""), "the page loads its main module");
+    assert!(page.contains("href=\"/web/app.css\""), "the page loads its stylesheet");
+    let main = server.client.get(format!("{origin}/web/main.js")).send().await.unwrap().text().await.unwrap();
+    for file in casualty_server::web::file_names() {
+        let response = server.client.get(format!("{origin}/web/{file}")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{file}");
+        let text = response.text().await.unwrap();
+        assert!(!text.contains(DEMO_KEY), "{file} embeds no key");
+        if file.ends_with(".js") && file != "main.js" {
+            assert!(main.contains(&format!("'./{file}'")), "main.js imports {file}");
+        }
+    }
+    let response = server.client.get(format!("{origin}/web/missing.js")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let error: Value = response.json().await.unwrap();
+    assert!(error["detail"].as_str().unwrap().contains("main.js"), "the error lists the files: {error}");
+    server.server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_event_stream_allows_shutdown() {
+    let server = TestServer::start().await;
+    let key = server.user_key("planner").await;
+    let (_, created) = server.post(&key, "/generation", &json!({"configuration": {"count": 3_000_000}, "output_formats": ["fhir"]})).await;
+    let job = created["job_id"].as_str().unwrap().to_string();
+    let mut response = server.client.get(format!("{}/jobs/{job}/events", server.base)).header("X-API-Key", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let first = response.chunk().await.unwrap().expect("a first event");
+    assert!(std::str::from_utf8(&first).unwrap().contains("event: progress"), "{first:?}");
+
+    // The job would run for a long time, and its stream with it; stopping ends both.
+    let state = server.server.state.clone();
+    let stopped = tokio::time::timeout(Duration::from_secs(20), server.server.stop()).await;
+    if stopped.is_err() {
+        // Stops the job, so that the failing test does not wait for it to end.
+        state.jobs.shut_down();
+    }
+    assert!(stopped.is_ok(), "the server stops while an event stream is open");
+    let rest = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(Some(_)) = response.chunk().await {}
+    })
+    .await;
+    assert!(rest.is_ok(), "the stream ends when the server stops");
+}

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 /// Every path template that the router serves, as the document must list them. Update this list
 /// together with the router and `src/openapi.rs`.
-const ROUTER_PATHS: [&str; 21] = [
+const ROUTER_PATHS: [&str; 25] = [
     "/api/v1/health",
     "/api/v1/health/live",
     "/api/v1/health/ready",
@@ -25,6 +25,8 @@ const ROUTER_PATHS: [&str; 21] = [
     "/api/v1/jobs",
     "/api/v1/jobs/{id}",
     "/api/v1/jobs/{id}/cancel",
+    "/api/v1/jobs/{id}/events",
+    "/api/v1/jobs/{id}/report",
     "/api/v1/jobs/{id}/results",
     "/api/v1/jobs/{id}/patients/{patient_id}",
     "/api/v1/downloads/{id}",
@@ -38,6 +40,8 @@ const ROUTER_PATHS: [&str; 21] = [
     "/openapi.json",
     "/docs",
     "/docs/{file}",
+    "/",
+    "/web/{file}",
     "/metrics",
 ];
 

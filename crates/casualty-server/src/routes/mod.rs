@@ -3,10 +3,12 @@
 
 pub mod configurations;
 pub mod downloads;
+pub mod events;
 pub mod generation;
 pub mod health;
 pub mod jobs;
 pub mod presets;
+pub mod report;
 pub mod streaming;
 
 use axum::extract::rejection::JsonRejection;
