@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use casualty_core::time::parse_base_date;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Patients of the test scenario: more than one Parquet record batch (8,192 rows) of patients.
@@ -222,5 +223,71 @@ fn parquet_parts_match_ndjson() {
     let actual: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| panic!("the summary is not JSON ({error}): {}", String::from_utf8_lossy(&output.stdout)));
     for (name, value) in &expected {
         assert_eq!(&actual[*name], value, "{name}: DuckDB over the Parquet parts (left) and the NDJSON records (right) differ");
+    }
+}
+
+/// Reads the documents of the Kubernetes manifest, by kind.
+fn manifest_documents() -> BTreeMap<String, serde_yaml::Value> {
+    let path = workspace_root().join("deploy/kubernetes/indexed-job.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("failed to read {}: {error}", path.display()));
+    let mut documents = BTreeMap::new();
+    for document in serde_yaml::Deserializer::from_str(&text) {
+        let value = serde_yaml::Value::deserialize(document).unwrap_or_else(|error| panic!("{} is not valid YAML: {error}", path.display()));
+        let kind = value["kind"].as_str().expect("every document has a kind").to_string();
+        documents.insert(kind, value);
+    }
+    documents
+}
+
+#[test]
+fn kubernetes_job_command_runs() {
+    let documents = manifest_documents();
+    let job = &documents["Job"];
+    assert_eq!(job["apiVersion"].as_str(), Some("batch/v1"), "the Job's API version");
+    assert_eq!(job["spec"]["completionMode"].as_str(), Some("Indexed"), "the Job is an Indexed Job");
+    let completions = job["spec"]["completions"].as_u64().expect("completions");
+    assert!(job["spec"]["parallelism"].as_u64().is_some_and(|parallelism| parallelism >= 1), "parallelism is set");
+
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true), "the pod runs as a non-root user");
+    let container = &pod["containers"][0];
+    let args: Vec<String> = container["args"].as_sequence().expect("the container has args").iter().map(|arg| arg.as_str().expect("each argument is a string").to_string()).collect();
+    let shards = args.iter().position(|arg| arg == "--shards").and_then(|at| args.get(at + 1)).expect("the args give --shards");
+    assert_eq!(shards, &completions.to_string(), "--shards equals the Job's completions");
+    let index_variable = container["env"].as_sequence().expect("the container has env").iter().find(|variable| variable["name"].as_str() == Some("JOB_COMPLETION_INDEX")).expect("JOB_COMPLETION_INDEX is declared");
+    assert_eq!(
+        index_variable["valueFrom"]["fieldRef"]["fieldPath"].as_str(),
+        Some("metadata.annotations['batch.kubernetes.io/job-completion-index']"),
+        "JOB_COMPLETION_INDEX comes from the completion index annotation"
+    );
+
+    // The container's command line runs with the mounted paths moved into a temporary folder,
+    // `$(JOB_COMPLETION_INDEX)` expanded as Kubernetes does, and a small count.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    let scenario = documents["ConfigMap"]["data"]["scenario.json"].as_str().expect("the ConfigMap holds scenario.json");
+    std::fs::write(config.join("scenario.json"), scenario).unwrap();
+    for index in [0, completions - 1] {
+        let local: Vec<String> = args
+            .iter()
+            .map(|arg| {
+                let arg = arg.replace("$(JOB_COMPLETION_INDEX)", &index.to_string());
+                match (arg.strip_prefix("/config/"), arg.strip_prefix("/data/")) {
+                    (Some(rest), _) => config.join(rest).to_string_lossy().into_owned(),
+                    (_, Some(rest)) => data.join(rest).to_string_lossy().into_owned(),
+                    _ => arg,
+                }
+            })
+            .collect();
+        assert_eq!(local.first().map(String::as_str), Some("generate"), "the container runs casualty generate");
+        let output = Command::new(env!("CARGO_BIN_EXE_casualty")).args(&local).args(["--count", "400"]).env("JOB_COMPLETION_INDEX", index.to_string()).output().expect("the casualty binary runs");
+        expect_success(&output, &format!("the manifest's command line for index {index}"));
+        let part = data.join(format!("part-{index}"));
+        for name in ["patients.ndjson", "patients.parquet", "events.parquet", "metadata.json"] {
+            assert!(part.join(name).is_file(), "{name} is written into {}", part.display());
+        }
     }
 }
