@@ -23,8 +23,8 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A scenario with every category and special events, so that optional columns hold both values
-/// and nulls.
+/// Writes a scenario with every category and special events, so that optional columns get both
+/// values and nulls, and returns its path.
 fn write_scenario(dir: &Path) -> String {
     let scenario = json!({
         "name": "Parquet check",
@@ -80,7 +80,8 @@ fn parquet_same_for_thread_counts() {
         expect_success(&output, &format!("--threads {threads}"));
         files.push((read(&folder.join("patients.parquet")), read(&folder.join("events.parquet"))));
     }
-    assert!(files[0].0.starts_with(b"PAR1") && files[0].0.ends_with(b"PAR1"), "patients.parquet has the Parquet magic bytes at both ends");
+    assert!(files[0].0.starts_with(b"PAR1"), "patients.parquet starts with the Parquet magic bytes");
+    assert!(files[0].0.ends_with(b"PAR1"), "patients.parquet ends with the Parquet magic bytes");
     assert!(files[0].0 == files[1].0, "patients.parquet differs between --threads 1 and --threads 2");
     assert!(files[0].1 == files[1].1, "events.parquet differs between --threads 1 and --threads 2");
 }

@@ -11,7 +11,7 @@
 //! [`ParquetSink`], on the writer thread, decodes the stream into Arrow arrays. Every
 //! [`BATCH_ROWS`] rows become one record batch, and the writer closes a row group every
 //! [`PATIENT_ROW_GROUP_ROWS`] or [`EVENT_ROW_GROUP_ROWS`] rows. Batches and row groups are cut by
-//! row count alone, so the bytes are the same for any thread count. Memory holds one batch of
+//! row count alone, so the bytes are the same for any thread count. Memory contains one batch of
 //! Arrow arrays and the encoded pages of one row group.
 //!
 //! Pages are compressed with Snappy. The run metadata is stored as JSON under the key
