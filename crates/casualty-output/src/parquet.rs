@@ -12,7 +12,8 @@
 //! [`BATCH_ROWS`] rows become one record batch, and the writer closes a row group every
 //! [`PATIENT_ROW_GROUP_ROWS`] or [`EVENT_ROW_GROUP_ROWS`] rows. Batches and row groups are cut by
 //! row count alone, so the bytes are the same for any thread count. Memory contains one batch of
-//! Arrow arrays and the encoded pages of one row group.
+//! Arrow arrays, the encoded pages of one row group, and per column a dictionary and an open page
+//! of at most [`PAGE_BYTES`] each.
 //!
 //! Pages are compressed with Snappy. The run metadata is stored as JSON under the key
 //! `casualty.metadata` of the file's key-value metadata, next to the Arrow schema that the writer
@@ -32,6 +33,7 @@ use parquet::basic::Compression;
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::table::{self, Cells, EVENT_COLUMNS, PATIENT_COLUMNS};
 use crate::{Encoder, Metadata, Sink};
@@ -40,15 +42,22 @@ use crate::{Encoder, Metadata, Sink};
 pub const FILE_NAMES: &[&str] = &["patients.parquet", "events.parquet"];
 
 /// Rows per row group of `patients.parquet`; the last row group may have fewer.
-pub const PATIENT_ROW_GROUP_ROWS: usize = 131_072;
+pub const PATIENT_ROW_GROUP_ROWS: usize = 65_536;
 
 /// Rows per row group of `events.parquet`; the last row group may have fewer. A patient has
 /// about four events, so a row group of events covers about as many patients as one of patients.
-pub const EVENT_ROW_GROUP_ROWS: usize = 524_288;
+pub const EVENT_ROW_GROUP_ROWS: usize = 262_144;
 
 /// Rows per record batch handed to the Parquet writer. A divisor of both row group sizes, so that
 /// no batch is split across row groups.
 pub const BATCH_ROWS: usize = 8_192;
+
+/// Limit of a column's dictionary and of a data page, in bytes before compression. Every column
+/// holds a dictionary and a page while its row group is written, so this bounds memory.
+const PAGE_BYTES: usize = 128 << 10;
+
+/// Columns whose values are (nearly) all different, so a dictionary would only cost memory.
+const UNIQUE_COLUMNS: &[&str] = &["id", "service_number", "patient_id"];
 
 /// Key of the run metadata (JSON) in the key-value metadata of each file.
 pub const METADATA_KEY: &str = "casualty.metadata";
@@ -438,12 +447,17 @@ impl ParquetSinkBuilder {
     pub fn build<'w>(self, destination: Box<dyn Sink + 'w>, metadata: &Metadata) -> io::Result<ParquetSink<'w>> {
         let schema: SchemaRef = Arc::new(self.table.schema());
         let metadata = serde_json::to_string(metadata).map_err(io::Error::other)?;
-        let properties = WriterProperties::builder()
+        let mut properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(self.table.row_group_rows()))
             .set_max_row_group_bytes(None)
-            .set_key_value_metadata(Some(vec![KeyValue::new(METADATA_KEY.to_string(), metadata)]))
-            .build();
+            .set_dictionary_page_size_limit(PAGE_BYTES)
+            .set_data_page_size_limit(PAGE_BYTES)
+            .set_key_value_metadata(Some(vec![KeyValue::new(METADATA_KEY.to_string(), metadata)]));
+        for column in UNIQUE_COLUMNS {
+            properties = properties.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+        }
+        let properties = properties.build();
         let writer = ArrowWriter::try_new(destination, Arc::clone(&schema), Some(properties)).map_err(parquet_error)?;
         let columns = self.table.columns().into_iter().map(|(_, kind)| kind.builder()).collect();
         Ok(ParquetSink { writer, schema, columns, rows: 0, pending: Vec::new() })
