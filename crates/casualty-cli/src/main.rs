@@ -203,7 +203,7 @@ fn parse_shard(text: &str, source: &str) -> Result<(u64, u64), Failure> {
     }
 }
 
-/// The environment variable that holds the shard number K of `--shard-from-env`.
+/// The environment variable that contains the shard number K of `--shard-from-env`.
 const SHARD_INDEX_VARIABLE: &str = "JOB_COMPLETION_INDEX";
 
 /// Parses the shard number K of `--shard-from-env --shards N` from the environment variable's
