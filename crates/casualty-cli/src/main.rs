@@ -70,16 +70,18 @@ struct GenerateArgs {
     /// Write only shard K of N (K from 0). The N NDJSON shards concatenated equal one run.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
-    /// Read the shard number K from the JOB_COMPLETION_INDEX environment variable (Kubernetes
-    /// Indexed Jobs); needs --shards.
+    /// Read the shard number K from the JOB_COMPLETION_INDEX environment variable, which
+    /// Kubernetes sets in each pod of an Indexed Job; needs --shards N. The value must be a whole
+    /// number from 0 to N-1.
     #[arg(long, requires = "shards", conflicts_with = "shard")]
     shard_from_env: bool,
     /// Number of shards N, with --shard-from-env.
     #[arg(long, value_name = "N")]
     shards: Option<u64>,
-    /// Output formats, separated by commas: json, ndjson, csv, xml, xlsx, fhir. One format that
-    /// writes one file (json, ndjson, xml, xlsx) goes to the file --output. csv, fhir or several
-    /// formats go into the folder --output, which must not exist or be empty.
+    /// Output formats, separated by commas: json, ndjson, csv, xml, xlsx, fhir, parquet. One
+    /// format that writes one file (json, ndjson, xml, xlsx) goes to the file --output. csv,
+    /// fhir, parquet or several formats go into the folder --output, which must not exist or be
+    /// empty.
     #[arg(long, default_value = "json", value_parser = parse_formats)]
     format: Formats,
     /// Output file or folder, or - for standard output (json, ndjson, xml or xlsx).
@@ -201,6 +203,24 @@ fn parse_shard(text: &str, source: &str) -> Result<(u64, u64), Failure> {
     }
 }
 
+/// The environment variable that contains the shard number K of `--shard-from-env`.
+const SHARD_INDEX_VARIABLE: &str = "JOB_COMPLETION_INDEX";
+
+/// Parses the shard number K of `--shard-from-env --shards N` from the environment variable's
+/// value.
+fn shard_from_env(index: &str, shards: u64) -> Result<(u64, u64), Failure> {
+    if shards == 0 {
+        return Err(Failure::Input(anyhow::anyhow!("--shards: invalid value 0: expected a whole number of shards, at least 1")));
+    }
+    match index.trim().parse::<u64>() {
+        Ok(k) if k < shards => Ok((k, shards)),
+        _ => Err(Failure::Input(anyhow::anyhow!(
+            "--shard-from-env: invalid value `{index}` of the environment variable {SHARD_INDEX_VARIABLE}: expected a whole number from 0 to {} (--shards {shards})",
+            shards - 1
+        ))),
+    }
+}
+
 fn generate(args: GenerateArgs) -> Result<(), Failure> {
     let request = read_request(&args.config, CommandLineOverrides { count: args.count, seed: args.seed })?;
     warn_service_keys(&request);
@@ -212,10 +232,10 @@ fn generate(args: GenerateArgs) -> Result<(), Failure> {
     let shard = match (&args.shard, args.shard_from_env, args.shards) {
         (Some(text), _, _) => Some(parse_shard(text, "--shard")?),
         (None, true, Some(n)) => {
-            let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
-                Failure::Input(anyhow::anyhow!("--shard-from-env: the environment variable JOB_COMPLETION_INDEX is missing; set it or use --shard K/N"))
+            let index = std::env::var(SHARD_INDEX_VARIABLE).map_err(|_| {
+                Failure::Input(anyhow::anyhow!("--shard-from-env: the environment variable {SHARD_INDEX_VARIABLE} is missing or not valid Unicode; set it or use --shard K/N"))
             })?;
-            Some(parse_shard(&format!("{index}/{n}"), "JOB_COMPLETION_INDEX")?)
+            Some(shard_from_env(&index, n)?)
         }
         (None, false, Some(_)) => {
             return Err(Failure::Input(anyhow::anyhow!("--shards is used only with --shard-from-env; add --shard-from-env, or use --shard K/N")));

@@ -336,7 +336,7 @@ fn bad_arguments_exit_two() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let config = path_str(&seed_case("seed-small.json"));
     let output_path = path_str(&dir.path().join("out.json"));
-    let cases: [&[&str]; 3] = [&["--threads", "0"], &["--count", "0"], &["--format", "parquet"]];
+    let cases: [&[&str]; 3] = [&["--threads", "0"], &["--count", "0"], &["--format", "avro"]];
     for extra in cases {
         let mut args = vec!["generate", "--config", &config, "--output", &output_path];
         args.extend_from_slice(extra);

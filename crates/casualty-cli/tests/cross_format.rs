@@ -1,6 +1,6 @@
 //! Every format describes the same patients: one run writes all formats, and an independent
-//! reader for each (Python's json, csv and ElementTree modules, openpyxl, and plain JSON parsing
-//! of the FHIR bundles) compares it with the NDJSON records, field by field.
+//! reader for each (Python's json, csv and ElementTree modules, openpyxl, plain JSON parsing of
+//! the FHIR bundles, and DuckDB for Parquet) compares it with the NDJSON records, field by field.
 //!
 //! The script is tests/scripts/cross_format.py. The Python interpreter is `CASUALTY_PYTHON`
 //! (default `python3`) with the packages of validators/requirements.txt.
@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Every format the generator writes.
-const ALL_FORMATS: &str = "json,ndjson,csv,xml,xlsx,fhir";
+const ALL_FORMATS: &str = "json,ndjson,csv,xml,xlsx,fhir,parquet";
 
 /// A scenario with every category, special events, several scripts of names, religions, and a
 /// front id with quotes, a comma, a line break, diacritics and a leading `=`.

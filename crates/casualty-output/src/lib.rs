@@ -1,6 +1,7 @@
 //! Streaming writers for generated casualties, and the parallel driver that feeds them.
 //!
-//! Each format is one file of this crate: [`json`], [`ndjson`], [`csv`] and [`xml`]. A format
+//! Each format is one file of this crate: [`json`], [`ndjson`], [`csv`], [`xml`], [`xlsx`],
+//! [`fhir`] and [`parquet`]. A format
 //! encodes one patient at a time into byte buffers, one per file it writes. [`run`] generates
 //! chunks of patients on a thread pool and encodes them there into every requested format. It
 //! writes the buffers in index order, so output bytes do not depend on the thread count, and
@@ -14,6 +15,7 @@ pub mod json;
 pub mod metadata;
 pub mod ndjson;
 pub mod package;
+pub mod parquet;
 pub mod run;
 pub mod sink;
 mod table;
@@ -47,11 +49,14 @@ pub enum Format {
     /// HL7 FHIR R4: `patients.fhir.ndjson` with one Bundle per patient per line, and the same
     /// resources in the FHIR Bulk Data layout, `fhir/<ResourceType>.ndjson`.
     Fhir,
+    /// Apache Parquet: `patients.parquet`, one row per patient with its diagnoses as a list, and
+    /// `events.parquet`, one row per timeline event.
+    Parquet,
 }
 
 impl Format {
     /// Every format, in the order their files are listed.
-    pub const ALL: [Format; 6] = [Format::Json, Format::Ndjson, Format::Csv, Format::Xml, Format::Xlsx, Format::Fhir];
+    pub const ALL: [Format; 7] = [Format::Json, Format::Ndjson, Format::Csv, Format::Xml, Format::Xlsx, Format::Fhir, Format::Parquet];
 
     /// The name used on the command line and in metadata.
     pub fn as_str(self) -> &'static str {
@@ -62,6 +67,7 @@ impl Format {
             Format::Xml => "xml",
             Format::Xlsx => "xlsx",
             Format::Fhir => "fhir",
+            Format::Parquet => "parquet",
         }
     }
 
@@ -77,6 +83,7 @@ impl Format {
             "xml" => Ok(Format::Xml),
             "xlsx" => Ok(Format::Xlsx),
             "fhir" => Ok(Format::Fhir),
+            "parquet" => Ok(Format::Parquet),
             other => Err(format!("unknown format `{other}`; accepted: {}", ACCEPTED_FORMATS)),
         }
     }
@@ -104,12 +111,13 @@ impl Format {
             Format::Xml => &["patients.xml"],
             Format::Xlsx => &["patients.xlsx"],
             Format::Fhir => fhir::FILE_NAMES,
+            Format::Parquet => parquet::FILE_NAMES,
         }
     }
 }
 
 /// Format names for error messages.
-const ACCEPTED_FORMATS: &str = "json, ndjson, csv, xml, xlsx, fhir";
+const ACCEPTED_FORMATS: &str = "json, ndjson, csv, xml, xlsx, fhir, parquet";
 
 /// Encodes patients into bytes for one format, one buffer per file of the format.
 pub trait Encoder: Send + Sync {
@@ -137,6 +145,7 @@ pub fn encoder(format: Format, metadata: &Metadata) -> Box<dyn Encoder> {
         Format::Xml => Box::new(xml::XmlEncoder),
         Format::Xlsx => Box::new(xlsx::XlsxEncoder),
         Format::Fhir => Box::new(fhir::FhirEncoder::new(metadata)),
+        Format::Parquet => Box::new(parquet::ParquetEncoder),
     }
 }
 

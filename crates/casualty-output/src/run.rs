@@ -14,6 +14,7 @@ use casualty_core::engine::Generator;
 use casualty_core::summary::Summary;
 use rayon::prelude::*;
 
+use crate::parquet::{ParquetSinkBuilder, ParquetTable};
 use crate::xlsx::XlsxSinkBuilder;
 use crate::{encoder, Format, Metadata, OutputError, Sink};
 
@@ -154,6 +155,15 @@ pub fn write_targets<'w>(
             let destination = target_writers.remove(0);
             let workbook = options.xlsx.clone().build(destination, &target.metadata).map_err(|source| OutputError::Io { path: target.names[0].clone(), source })?;
             target_writers.insert(0, Box::new(workbook));
+        }
+        if target.format == Format::Parquet {
+            // Each Parquet sink turns the encoder's cell stream of its table into a file.
+            let destinations = std::mem::take(&mut target_writers);
+            for (file, destination) in destinations.into_iter().enumerate() {
+                let table = ParquetTable::of_file(file);
+                let sink = ParquetSinkBuilder::new(table).build(destination, &target.metadata).map_err(|source| OutputError::Io { path: target.names[file].clone(), source })?;
+                target_writers.push(Box::new(sink));
+            }
         }
         writers.extend(target_writers);
         names.extend(target.names);

@@ -3,7 +3,7 @@ NDJSON records of the same run.
 
 Usage: cross_format.py FOLDER
 
-FOLDER holds the output of `casualty generate --format json,ndjson,csv,xml,xlsx,fhir`. The
+FOLDER holds the output of `casualty generate --format json,ndjson,csv,xml,xlsx,fhir,parquet`. The
 script exits with status 1 and a message naming the format, patient and field at the first
 disagreement, and prints one line per format checked when everything agrees.
 """
@@ -212,6 +212,41 @@ def check_xlsx(folder, records):
     return len(patients)
 
 
+def parquet_value(column, value):
+    """Converts a value read by DuckDB to the text form of the NDJSON record."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def check_parquet(folder, records):
+    import duckdb
+
+    connection = duckdb.connect()
+
+    def rows(name):
+        result = connection.execute("SELECT * FROM read_parquet(?)", [f"{folder}/{name}"])
+        columns = [description[0] for description in result.description]
+        return [dict(zip(columns, row)) for row in result.fetchall()]
+
+    patients = rows("patients.parquet")
+    check(len(patients) == len(records), "parquet", f"{len(patients)} patient rows, NDJSON has {len(records)}")
+    for index, (record, row) in enumerate(zip(records, patients)):
+        diagnoses = [(d["code"], d["display"], d["body_region"], d["ais"]) for d in row.pop("diagnoses")]
+        expected = [(i["code"], i["display"], i["body_region"], i["ais"]) for i in record["injuries"]]
+        check(diagnoses == expected, f"patients.parquet row {index + 1} diagnoses", f"expected {expected!r}, read {diagnoses!r}")
+    compare_rows((patient_row(r) for r in records), patients, "patients.parquet", parquet_value)
+    events = rows("events.parquet")
+    expected = [row for r in records for row in event_rows(r)]
+    check(len(events) == len(expected), "parquet", f"{len(events)} event rows, expected {len(expected)}")
+    compare_rows(expected, events, "events.parquet", parquet_value)
+    return len(patients)
+
+
 def check_fhir(folder, records):
     """Compares each bundle with its record, and the Bulk Data files with the bundles."""
     bulk_counts = {}
@@ -272,7 +307,7 @@ def check_fhir(folder, records):
 def main():
     folder = sys.argv[1]
     records = read_ndjson(f"{folder}/patients.ndjson")
-    checks = [("json", check_json), ("xml", check_xml), ("csv", check_csv), ("xlsx", check_xlsx), ("fhir", check_fhir)]
+    checks = [("json", check_json), ("xml", check_xml), ("csv", check_csv), ("xlsx", check_xlsx), ("fhir", check_fhir), ("parquet", check_parquet)]
     try:
         for name, function in checks:
             count = function(folder, records)
