@@ -62,7 +62,7 @@ fn store_finished_job(data_dir: &Path, age_hours: i64) -> (String, String) {
             config: json!({"configuration": {"count": 5}}),
         };
         let job = store.create_job(new_job, started).await.expect("a job");
-        let claimed = store.claim_next_job(started).await.expect("the claim works").expect("the job is claimed");
+        let claimed = store.claim_next_job(&casualty_store::Lease { instance: "earlier-run".into(), duration_ms: 30_000 }, started).await.expect("the claim works").expect("the job is claimed");
         assert_eq!(claimed.id, job.id);
         let outputs = vec![OutputFile { name: "patients.json".into(), size_bytes: 2 }];
         store.complete_job(job.id, outputs, json!({"total": 5}), now.plus_millis(-age_hours * Millis::HOUR)).await.expect("the job completes");

@@ -17,12 +17,13 @@ pub mod configurations;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
+pub mod postgres;
 
 use std::num::NonZeroU32;
 
 use serde_json::json;
 
-use crate::{ApiKey, KeyId, KeyKind, KeyLimits, Millis, NewJob, NewKey, Priority, RateLimits, Store};
+use crate::{ApiKey, KeyId, KeyKind, KeyLimits, Lease, Millis, NewJob, NewKey, Priority, RateLimits, Store};
 
 /// Generates one `#[tokio::test]` per test of the suite. `$open` is an async function that
 /// returns `(Arc<dyn Store>, guard)` for a fresh, empty store. The calling crate needs `tokio`
@@ -65,7 +66,8 @@ macro_rules! store_tests {
             jobs::update_progress_rejects_invalid_input,
             jobs::list_jobs_pages_and_filters,
             jobs::delete_job_requires_finished_job,
-            jobs::fail_interrupted_jobs_fails_running_jobs,
+            jobs::claim_next_job_takes_lease,
+            jobs::recover_expired_jobs_requeues_then_fails,
             jobs::jobs_finished_before_returns_old_jobs,
             jobs::count_jobs_by_status_counts_every_key,
             jobs::job_tenant_isolation,
@@ -107,6 +109,14 @@ pub const T0: Millis = Millis::from_unix_millis(1_750_000_000_000);
 /// Returns the time `offset` milliseconds after [`T0`].
 pub fn at(offset: i64) -> Millis {
     T0.plus_millis(offset)
+}
+
+/// The lease duration of [`lease`], in milliseconds.
+pub const LEASE_MS: i64 = 30_000;
+
+/// Returns a lease of [`LEASE_MS`] for the instance `instance`.
+pub fn lease(instance: &str) -> Lease {
+    Lease { instance: instance.to_string(), duration_ms: LEASE_MS }
 }
 
 /// Creates a user key without limits at [`T0`].
