@@ -137,8 +137,8 @@ impl Scrape {
 
 const FORMATS: [&str; 6] = ["json", "csv", "xml", "fhir", "xlsx", "ndjson"];
 
-const TRANSITIONS: [(&str, &str); 6] =
-    [("created", "pending"), ("pending", "running"), ("pending", "cancelled"), ("running", "completed"), ("running", "failed"), ("running", "cancelled")];
+const TRANSITIONS: [(&str, &str); 7] =
+    [("created", "pending"), ("pending", "running"), ("pending", "cancelled"), ("running", "pending"), ("running", "completed"), ("running", "failed"), ("running", "cancelled")];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bounded_labels_exposed_at_zero() {
