@@ -334,7 +334,7 @@ fn flags_and_environment_override_file() {
 fn invalid_config_file_stops_start() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let every_setting = "host, port, data_dir, workers, job_threads, max_body_bytes, cors_origins, retention_hours, demo_key, demo_limits, read_limits, log_json, health_memory_warning_percent, health_disk_warning_percent";
+    let every_setting = "host, port, data_dir, database_url, job_lease_ms, job_lease_renew_ms, job_max_attempts, workers, job_threads, max_body_bytes, cors_origins, retention_hours, demo_key, demo_limits, read_limits, log_json, health_memory_warning_percent, health_disk_warning_percent";
     // (file contents, texts that the error must contain)
     let cases: Vec<(&str, Vec<&str>)> = vec![
         ("colour = \"blue\"\n", vec!["unknown setting `colour` (line 1)", every_setting]),
@@ -361,6 +361,11 @@ fn invalid_config_file_stops_start() {
         ("health_memory_warning_percent = 0\n", vec!["invalid setting health_memory_warning_percent = 0", "from 1 to 100"]),
         ("health_disk_warning_percent = 101\n", vec!["invalid setting health_disk_warning_percent = 101", "from 1 to 100"]),
         ("health_disk_warning_percent = 300\n", vec!["setting `health_disk_warning_percent` (line 1) is invalid", "from 1 to 100"]),
+        ("database_url = \"mysql://planner:hunter2@db/casualty\"\n", vec!["invalid setting database_url = mysql://planner:***@db/casualty", "a PostgreSQL URL"]),
+        ("database_url = 5\n", vec!["setting `database_url` (line 1) is invalid", "a PostgreSQL URL"]),
+        ("job_lease_ms = 999\n", vec!["invalid setting job_lease_ms = 999", "from 1000 to 3600000"]),
+        ("job_lease_ms = 4000\njob_lease_renew_ms = 2001\n", vec!["invalid setting job_lease_renew_ms = 2001", "from 50 to half of job_lease_ms"]),
+        ("job_max_attempts = 0\n", vec!["invalid setting job_max_attempts = 0", "from 1 to 100"]),
     ];
     for (index, (text, expected)) in cases.iter().enumerate() {
         let config = write_config(dir.path(), &format!("case-{index}.toml"), &format!("data_dir = {:?}\n{text}", data_dir.display().to_string()));
@@ -375,6 +380,7 @@ fn invalid_config_file_stops_start() {
             assert!(stderr.contains(&part), "{text:?}: the error contains {part:?}: {stderr}");
         }
         assert!(!stderr.contains("panicked"), "{text:?}: no panic: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{text:?}: no password in the error: {stderr}");
         assert!(!data_dir.exists(), "{text:?}: nothing is created before the settings are valid");
     }
 

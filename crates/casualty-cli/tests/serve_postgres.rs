@@ -116,7 +116,9 @@ fn two_instances_run_each_job_once() {
 
     // Submitted alternately, so that both instances' workers are woken.
     let servers = [&first, &second];
-    let ids: Vec<String> = (0..20).map(|index| submit(servers[index % 2], OPERATOR_KEY, &json!({"configuration": {"count": 2_000, "seed": index}, "output_formats": ["ndjson"]}))).collect();
+    let ids: Vec<String> = (0..20)
+        .map(|index| submit(servers[index % 2], OPERATOR_KEY, &json!({"configuration": {"count": 2_000, "seed": index}, "output_formats": ["ndjson"]})))
+        .collect();
 
     let mut runs_by_instance: HashMap<String, usize> = HashMap::new();
     for (index, id) in ids.iter().enumerate() {

@@ -230,10 +230,13 @@ fn prepare(state: &AppState, job: &Job, password: Option<zeroize::Zeroizing<Stri
     let encryption = match (job.use_encryption, password) {
         (false, _) => None,
         (true, Some(password)) => Some(Encryption { builder: EncryptWriterBuilder::new(), password: zeroize::Zeroizing::new(password.as_bytes().to_vec()) }),
+        // FIXME: with several instances on one database, an encrypted job fails when another
+        // instance than the one that received it claims it, because only that one has the
+        // password. Claims would need to prefer that instance while it is alive.
         (true, None) => {
             return Err(JobFailure::Failed(
                 ErrorType::Interrupted,
-                "the encryption password is kept only in memory and was lost when the server restarted; submit the job again".into(),
+                "the encryption password is kept only in the memory of the server that received the job, which restarted or is not the server that claimed it; submit the job again".into(),
             ))
         }
     };

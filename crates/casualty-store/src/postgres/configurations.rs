@@ -4,11 +4,11 @@ use serde_json::Value;
 use sqlx::postgres::PgPool;
 use sqlx::{Postgres, Transaction};
 
-use crate::rows::configuration_from_row;
 use crate::configurations::{Configuration, ConfigurationId};
 use crate::error::StoreError;
 use crate::jobs::validate_document;
 use crate::keys::{validate_name, KeyId};
+use crate::rows::configuration_from_row;
 use crate::time::Millis;
 
 /// Selects a configuration with one of its versions: `$1` is the id, `$2` the owner and `$3`
@@ -86,14 +86,21 @@ pub(super) async fn list_configurations(pool: &PgPool, owner: KeyId) -> Result<V
 
 pub(super) async fn delete_configuration(pool: &PgPool, owner: KeyId, id: ConfigurationId) -> Result<(), StoreError> {
     // The versions go with it through `ON DELETE CASCADE`.
-    let result = sqlx::query("DELETE FROM configurations WHERE id = $1 AND owner_key_id = $2").bind(id.to_string()).bind(owner.to_string()).execute(pool).await?;
+    let result =
+        sqlx::query("DELETE FROM configurations WHERE id = $1 AND owner_key_id = $2").bind(id.to_string()).bind(owner.to_string()).execute(pool).await?;
     if result.rows_affected() == 0 {
         return Err(configuration_not_found(id));
     }
     Ok(())
 }
 
-async fn insert_version(transaction: &mut Transaction<'static, Postgres>, id: ConfigurationId, version: i64, body: &Value, now: Millis) -> Result<(), StoreError> {
+async fn insert_version(
+    transaction: &mut Transaction<'static, Postgres>,
+    id: ConfigurationId,
+    version: i64,
+    body: &Value,
+    now: Millis,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO configuration_versions (configuration_id, version, body, created_at) VALUES ($1, $2, $3, $4)")
         .bind(id.to_string())
         .bind(version)

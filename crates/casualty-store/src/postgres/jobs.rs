@@ -7,14 +7,14 @@ use serde_json::Value;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Postgres, Transaction};
 
-use crate::jobs::{claim_message, recovery_message};
-use crate::rows::{event_from_row, job_from_row, missing_reference, outputs_json, to_i64, JOB_COLUMNS};
 use crate::error::StoreError;
+use crate::jobs::{claim_message, recovery_message};
 use crate::jobs::{
-    page_offset, truncate_error, validate_lease, validate_new_job, validate_progress, Job, JobControl, JobEvent, JobId, JobStatus, Lease, NewJob,
-    OutputFile, RecoveredJob, INTERRUPTED_ERROR,
+    page_offset, truncate_error, validate_lease, validate_new_job, validate_progress, Job, JobControl, JobEvent, JobId, JobStatus, Lease, NewJob, OutputFile,
+    RecoveredJob, INTERRUPTED_ERROR,
 };
 use crate::keys::KeyId;
+use crate::rows::{event_from_row, job_from_row, missing_reference, outputs_json, to_i64, JOB_COLUMNS};
 use crate::time::Millis;
 
 pub(super) async fn create_job(pool: &PgPool, new: NewJob, now: Millis) -> Result<Job, StoreError> {
@@ -89,7 +89,14 @@ pub(super) async fn claim_next_job(pool: &PgPool, lease: &Lease, now: Millis) ->
     Ok(Some(job))
 }
 
-pub(super) async fn update_progress(pool: &PgPool, id: JobId, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError> {
+pub(super) async fn update_progress(
+    pool: &PgPool,
+    id: JobId,
+    phase: &str,
+    patients_done: u64,
+    rate_per_second: Option<f64>,
+    now: Millis,
+) -> Result<JobControl, StoreError> {
     validate_progress(phase, rate_per_second)?;
     let mut transaction = pool.begin().await?;
     let job = select_job(&mut transaction, id).await?;
@@ -103,14 +110,16 @@ pub(super) async fn update_progress(pool: &PgPool, id: JobId, phase: &str, patie
             expected: format!("at most the job's total of {} patients", job.total_patients),
         });
     }
-    sqlx::query("UPDATE jobs SET phase = $2, patients_done = $3, rate_per_second = $4, updated_at = $5, lease_expires_at = $5 + COALESCE(lease_ms, 0) WHERE id = $1")
-        .bind(id.to_string())
-        .bind(phase)
-        .bind(to_i64(patients_done, "patients_done")?)
-        .bind(rate_per_second)
-        .bind(now.as_unix_millis())
-        .execute(&mut *transaction)
-        .await?;
+    sqlx::query(
+        "UPDATE jobs SET phase = $2, patients_done = $3, rate_per_second = $4, updated_at = $5, lease_expires_at = $5 + COALESCE(lease_ms, 0) WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .bind(phase)
+    .bind(to_i64(patients_done, "patients_done")?)
+    .bind(rate_per_second)
+    .bind(now.as_unix_millis())
+    .execute(&mut *transaction)
+    .await?;
     transaction.commit().await?;
     Ok(if job.cancel_requested_at.is_some() { JobControl::Cancel } else { JobControl::Continue })
 }
@@ -206,9 +215,9 @@ pub(super) async fn recover_expired_jobs(pool: &PgPool, max_attempts: u32, now: 
     let expired: Vec<(String, i64)> = sqlx::query_as(
         "SELECT id, attempts FROM jobs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= $1) ORDER BY id FOR UPDATE SKIP LOCKED",
     )
-        .bind(now.as_unix_millis())
-        .fetch_all(&mut *transaction)
-        .await?;
+    .bind(now.as_unix_millis())
+    .fetch_all(&mut *transaction)
+    .await?;
     let mut recovered = Vec::with_capacity(expired.len());
     for (text, attempts) in expired {
         let id: JobId = text.parse().map_err(|_| StoreError::Corrupt(format!("jobs.id: unexpected value {text:?}")))?;
@@ -273,7 +282,8 @@ fn validate_outputs(outputs: &[OutputFile]) -> Result<(), StoreError> {
             return Err(StoreError::InvalidInput {
                 field: "outputs.name",
                 value: format!("{:?}", crate::error::shorten(name)),
-                expected: "a relative path of 1 to 255 characters with parts separated by `/`, none empty, `.` or `..`, and no backslash or control character".to_string(),
+                expected: "a relative path of 1 to 255 characters with parts separated by `/`, none empty, `.` or `..`, and no backslash or control character"
+                    .to_string(),
             });
         }
     }
@@ -282,7 +292,8 @@ fn validate_outputs(outputs: &[OutputFile]) -> Result<(), StoreError> {
 
 /// Reads the job's status and checks that it may become `to`; returns the current status.
 async fn check_transition(transaction: &mut Transaction<'static, Postgres>, id: JobId, to: JobStatus) -> Result<JobStatus, StoreError> {
-    let status: Option<String> = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1 FOR UPDATE").bind(id.to_string()).fetch_optional(&mut **transaction).await?;
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1 FOR UPDATE").bind(id.to_string()).fetch_optional(&mut **transaction).await?;
     let Some(status) = status else {
         return Err(job_not_found(id));
     };

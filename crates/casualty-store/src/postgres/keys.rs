@@ -4,12 +4,12 @@ use sqlx::postgres::PgPool;
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 
-use crate::rows::{key_from_row, limit_value, KEY_COLUMNS};
 use crate::error::{AuthError, StoreError};
 use crate::keys::{
-    display_prefix, generate_secret, hash_secret, validate_fixed_secret, validate_new_key, ApiKey, EnsuredKey, KeyId, KeyLimits, KeySecret, KeyStatus,
-    NewKey, MAX_SECRET_CHARS,
+    display_prefix, generate_secret, hash_secret, validate_fixed_secret, validate_new_key, ApiKey, EnsuredKey, KeyId, KeyLimits, KeySecret, KeyStatus, NewKey,
+    MAX_SECRET_CHARS,
 };
+use crate::rows::{key_from_row, limit_value, KEY_COLUMNS};
 use crate::time::Millis;
 
 pub(super) async fn create_key(pool: &PgPool, new: NewKey, now: Millis) -> Result<(ApiKey, KeySecret), StoreError> {
@@ -99,16 +99,10 @@ pub(super) async fn rotate_key(pool: &PgPool, id: KeyId, now: Millis) -> Result<
     };
     let secret = generate_secret(current.kind)?;
     let hash = hash_secret(secret.expose());
-    let sql = format!(
-        "UPDATE api_keys SET secret_sha256 = $2, display_prefix = $3, rotated_at = $4 WHERE id = $1 AND revoked_at IS NULL RETURNING {KEY_COLUMNS}"
-    );
-    let row = sqlx::query(&sql)
-        .bind(id.to_string())
-        .bind(&hash[..])
-        .bind(display_prefix(secret.expose()))
-        .bind(now.as_unix_millis())
-        .fetch_optional(pool)
-        .await?;
+    let sql =
+        format!("UPDATE api_keys SET secret_sha256 = $2, display_prefix = $3, rotated_at = $4 WHERE id = $1 AND revoked_at IS NULL RETURNING {KEY_COLUMNS}");
+    let row =
+        sqlx::query(&sql).bind(id.to_string()).bind(&hash[..]).bind(display_prefix(secret.expose())).bind(now.as_unix_millis()).fetch_optional(pool).await?;
     Ok((changed_key(pool, id, row).await?, secret))
 }
 

@@ -4,10 +4,10 @@
 use sqlx::postgres::PgPool;
 use sqlx::Row;
 
-use crate::rows::{missing_reference, to_i64};
 use crate::error::{AdmitError, StoreError};
 use crate::keys::{KeyId, RateLimits};
 use crate::limits::{excess, latest, limited_windows, rejection, tightest, Quota, RequestKind, Usage, Window, WindowCounts};
+use crate::rows::{missing_reference, to_i64};
 use crate::time::Millis;
 
 /// Counts a key's requests of one kind after the starts of the minute (`$3`), hour (`$4`) and
@@ -26,7 +26,8 @@ pub(super) async fn admit(pool: &PgPool, key: KeyId, kind: RequestKind, patients
     // Locking the key's row serializes the requests of one key across every instance, so the
     // count below and the insert cannot interleave with another admission of the same key.
     // Requests of different keys proceed in parallel.
-    let locked: Option<i64> = sqlx::query_scalar("SELECT 1::BIGINT FROM api_keys WHERE id = $1 FOR UPDATE").bind(&key_text).fetch_optional(&mut *transaction).await?;
+    let locked: Option<i64> =
+        sqlx::query_scalar("SELECT 1::BIGINT FROM api_keys WHERE id = $1 FOR UPDATE").bind(&key_text).fetch_optional(&mut *transaction).await?;
     if locked.is_none() {
         return Err(StoreError::NotFound { entity: "API key", id: key_text }.into());
     }
@@ -50,7 +51,13 @@ pub(super) async fn admit(pool: &PgPool, key: KeyId, kind: RequestKind, patients
                 let oldest_at = if count == 0 {
                     now
                 } else {
-                    let at: i64 = sqlx::query_scalar(NTH_OLDEST).bind(&key_text).bind(kind.as_str()).bind(window.start(now).as_unix_millis()).bind(0_i64).fetch_one(&mut *transaction).await?;
+                    let at: i64 = sqlx::query_scalar(NTH_OLDEST)
+                        .bind(&key_text)
+                        .bind(kind.as_str())
+                        .bind(window.start(now).as_unix_millis())
+                        .bind(0_i64)
+                        .fetch_one(&mut *transaction)
+                        .await?;
                     Millis::from_unix_millis(at)
                 };
                 admitted_windows.push((window, limit, count.unsigned_abs(), oldest_at));
@@ -121,7 +128,8 @@ pub(super) async fn usage(pool: &PgPool, key: KeyId, now: Millis) -> Result<Usag
     };
     for row in rows {
         let kind: String = row.try_get("kind")?;
-        let counts = WindowCounts { minute: non_negative(row.try_get("minute")?), hour: non_negative(row.try_get("hour")?), day: non_negative(row.try_get("day")?) };
+        let counts =
+            WindowCounts { minute: non_negative(row.try_get("minute")?), hour: non_negative(row.try_get("hour")?), day: non_negative(row.try_get("day")?) };
         if kind == RequestKind::Generate.as_str() {
             usage.generate = counts;
         } else {
