@@ -1,7 +1,6 @@
-//! Several real `casualty serve` processes sharing one PostgreSQL database and one data folder:
-//! each job runs exactly once, the job of a killed instance is queued again when its lease
-//! expires and finished or cancelled through another instance, and a key's rate limit holds
-//! across instances. Each test uses a new database on the server of
+//! Several real `casualty serve` processes sharing one PostgreSQL database and one data folder.
+//! Each job runs exactly once. The job of a killed instance is queued again when its lease
+//! expires, then cancelled through another instance. A key's rate limit holds across instances. Each test uses a new database on the server of
 //! `CASUALTY_TEST_DATABASE_URL` (see `scripts/test-postgres.sh`); without it the tests fail.
 
 #![cfg(target_os = "linux")]
@@ -27,7 +26,7 @@ const LEASE_MS: u64 = 3_000;
 /// The renewal interval of the servers in these tests, in milliseconds.
 const RENEW_MS: u64 = 200;
 
-/// A tokio runtime for the store calls that inspect the database.
+/// Builds a tokio runtime for the store calls that inspect the database.
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime")
 }
@@ -182,11 +181,11 @@ fn killed_instance_job_requeued_and_cancelled_elsewhere() {
     let requeued = events.iter().find(|event| event.from == Some(JobStatus::Running) && event.to == JobStatus::Pending).expect("a re-queue event");
     assert_eq!(requeued.message.as_deref(), Some("lease expired after attempt 1; queued again"));
     let waited_ms = requeued.at.as_unix_millis() - killed_at_millis.as_unix_millis();
-    // The lease was renewed at most one renewal interval before the kill; recovery runs every
-    // renewal interval; one more second covers the database round trips of a loaded machine.
+    // The lease was renewed at most one renewal interval before the kill, and recovery runs every
+    // renewal interval. One more second covers the database round trips of a loaded machine.
     let limit_ms = i64::try_from(LEASE_MS + 2 * RENEW_MS + 1_000).unwrap();
     assert!(waited_ms <= limit_ms, "the job was queued again {waited_ms} ms after the kill, later than the lease allows ({limit_ms} ms)");
-    let second_claim = events.iter().filter(|event| event.to == JobStatus::Running).last().expect("a claim");
+    let second_claim = events.iter().rfind(|event| event.to == JobStatus::Running).expect("a claim");
     assert_ne!(claimed_by(second_claim), first_instance, "another instance runs the job");
     eprintln!("re-queued {waited_ms} ms after the kill; claimed again after {:?}", killed_at.elapsed());
 

@@ -251,7 +251,7 @@ pub struct Lease {
     pub duration_ms: i64,
 }
 
-/// What [`crate::Store::recover_expired_jobs`] did with one job whose lease expired.
+/// The outcome of [`crate::Store::recover_expired_jobs`] for one job whose lease expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecoveredJob {
     /// The job.
@@ -261,13 +261,13 @@ pub struct RecoveredJob {
     pub status: JobStatus,
 }
 
-/// The message of the event of a claim, which names the instance, for example
+/// Builds the message of a claim's event, which names the instance, for example
 /// `claimed by instance a1b2 (attempt 1)`.
 pub(crate) fn claim_message(instance: &str, attempt: u32) -> String {
     format!("claimed by instance {instance} (attempt {attempt})")
 }
 
-/// The message of the event of a job recovered after its lease expired.
+/// Builds the message of the event of a job recovered after its lease expired.
 pub(crate) fn recovery_message(status: JobStatus, attempts: i64) -> String {
     match status {
         JobStatus::Pending => format!("lease expired after attempt {attempts}; queued again"),

@@ -26,7 +26,7 @@ use crate::limits::{Quota, RequestKind, Usage};
 use crate::time::Millis;
 use crate::Store;
 
-/// Connections in each instance's pool. A running job holds none between its progress reports,
+/// Connections in each instance's pool. A running job uses none between its progress reports,
 /// so a few connections serve the workers and the requests of one instance.
 const MAX_CONNECTIONS: u32 = 10;
 

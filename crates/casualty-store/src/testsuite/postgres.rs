@@ -23,7 +23,7 @@ pub struct TestDatabase {
 ///
 /// # Panics
 ///
-/// When the variable is unset or empty, with a message that says how to start a server, so that
+/// When the variable is unset or empty, with a message that explains how to start a server, so that
 /// a test that needs PostgreSQL fails instead of passing without it.
 pub fn server_url() -> String {
     match std::env::var(TEST_DATABASE_URL_VARIABLE) {
