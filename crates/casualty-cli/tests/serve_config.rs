@@ -60,6 +60,7 @@ fn store_finished_job(data_dir: &Path, age_hours: i64) -> (String, String) {
             use_compression: false,
             use_encryption: false,
             config: json!({"configuration": {"count": 5}}),
+            received_by: None,
         };
         let job = store.create_job(new_job, started).await.expect("a job");
         let claimed = store.claim_next_job(&casualty_store::Lease { instance: "earlier-run".into(), duration_ms: 30_000 }, started).await.expect("the claim works").expect("the job is claimed");

@@ -21,7 +21,7 @@ const OPERATOR_KEY: &str = "sk_op_serve-postgres-test-0123456789";
 
 /// The lease of the servers in these tests, in milliseconds: short, so that a killed
 /// instance's job is recovered quickly.
-const LEASE_MS: u64 = 3_000;
+const LEASE_MS: u64 = 6_000;
 
 /// The renewal interval of the servers in these tests, in milliseconds.
 const RENEW_MS: u64 = 200;
@@ -140,6 +140,27 @@ fn two_instances_run_each_job_once() {
     assert_eq!(runs_by_instance.len(), 2, "both instances ran jobs: {runs_by_instance:?}");
     let leftovers: Vec<String> = entries(&data_dir.join("jobs")).into_iter().filter(|name| name.starts_with('.')).collect();
     assert!(leftovers.is_empty(), "no temporary folder remains: {leftovers:?}");
+}
+
+#[test]
+fn encrypted_jobs_run_where_received() {
+    let runtime = runtime();
+    let database = database(&runtime);
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("shared");
+    let first = start(&database, &data_dir, "2");
+    let second = start(&database, &data_dir, "2");
+
+    // Only the receiving instance has the password, so any job claimed elsewhere would fail.
+    let servers = [&first, &second];
+    let body = json!({"configuration": {"count": 500}, "output_formats": ["ndjson"], "use_encryption": true, "encryption_password": "secret-password-1"});
+    let ids: Vec<String> = (0..8).map(|index| submit(servers[index % 2], OPERATOR_KEY, &body)).collect();
+    for (index, id) in ids.iter().enumerate() {
+        let finished = wait_for_end(servers[index % 2], id);
+        assert_eq!(finished["status"], "completed", "{finished}");
+        let files = entries(&data_dir.join("jobs").join(id));
+        assert!(files.iter().any(|name| name.ends_with(".enc")), "job {id} has encrypted output: {files:?}");
+    }
 }
 
 #[test]

@@ -76,6 +76,9 @@ async fn run_job(state: &AppState, job: Job) {
     }
     let renew_interval = Duration::from_millis(state.config.job_lease_renew_ms);
     let mut last_renewal = Instant::now();
+    // Set when this instance lost the job: its lease expired and the job went back to the queue
+    // or to another instance, which now records the job's outcome.
+    let mut abandoned = false;
 
     let outcome = match prepare(state, &job, password) {
         Ok(run) => {
@@ -94,9 +97,14 @@ async fn run_job(state: &AppState, job: Job) {
                         last_renewal = Instant::now();
                         let done = written.load(Ordering::Relaxed);
                         let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
-                        match state.store.update_progress(id, "generating", done, Some(rate), Millis::now()).await {
+                        match state.store.update_progress(id, &state.lease.instance, "generating", done, Some(rate), Millis::now()).await {
                             Ok(JobControl::Cancel) => cancel.store(true, Ordering::SeqCst),
                             Ok(JobControl::Continue) => {}
+                            Ok(JobControl::Abandon) | Err(casualty_store::StoreError::InvalidTransition { .. }) => {
+                                tracing::warn!(job.id = %id, "job abandoned: its lease expired and it was queued again");
+                                abandoned = true;
+                                cancel.store(true, Ordering::SeqCst);
+                            }
                             Err(error) => tracing::warn!(job.id = %id, error = %error, "failed to record job progress"),
                         }
                     }
@@ -106,6 +114,13 @@ async fn run_job(state: &AppState, job: Job) {
         Err(failure) => Err(failure),
     };
 
+    if abandoned {
+        // The generation stopped at the cancel flag and removed its temporary folder. A run that
+        // finished anyway before seeing the flag left a whole output folder, which the next
+        // attempt removes before it starts.
+        state.jobs.remove(id);
+        return;
+    }
     let now = Millis::now();
     let metrics = &state.metrics;
     let (recorded, status) = match outcome {

@@ -507,6 +507,7 @@ async fn restart_counts_interrupted_jobs() {
         use_compression: false,
         use_encryption: false,
         config: json!({"configuration": {"count": 10}}),
+        received_by: None,
     };
     store.create_job(new_job, Millis::now()).await.unwrap();
     // A lease of 1 ms has expired when the server starts, and one attempt is all it allows.

@@ -2,7 +2,10 @@
 -- job, how long its claim lasts without renewal, when the claim expires, and how many times the
 -- job was claimed. A running job whose lease expired is put back to pending or failed.
 -- Jobs that were running before this migration have no lease and count as expired.
+-- received_by names the instance that keeps what the store must not (an encryption password) in
+-- memory: other instances claim such a job only once it has waited for a lease's duration.
 
+ALTER TABLE jobs ADD COLUMN received_by TEXT;
 ALTER TABLE jobs ADD COLUMN claimed_by TEXT;
 ALTER TABLE jobs ADD COLUMN lease_ms BIGINT;
 ALTER TABLE jobs ADD COLUMN lease_expires_at BIGINT;

@@ -180,6 +180,10 @@ pub struct NewJob {
     /// The scenario or request body as JSON, an object. It must not contain a password: a key
     /// named `encryption_password` or `password` anywhere is rejected.
     pub config: Value,
+    /// The instance that received the request and keeps in memory what the store must not
+    /// keep, the encryption password. Other instances claim the job only after it waited for a
+    /// lease's duration, when that instance is likely gone. `None` when any instance may run it.
+    pub received_by: Option<String>,
 }
 
 /// An output file of a completed job.
@@ -311,6 +315,9 @@ pub enum JobControl {
     Continue,
     /// The owner asked to cancel: stop, remove partial output and call `mark_cancelled`.
     Cancel,
+    /// The lease expired and another instance claimed the job: stop, remove partial output and
+    /// record nothing, because the job belongs to that instance now.
+    Abandon,
 }
 
 /// Checks a new job: at least one patient and one format, and a JSON object without passwords.

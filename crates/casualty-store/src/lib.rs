@@ -191,14 +191,16 @@ pub trait Store: Send + Sync {
 
     /// Records a running job's progress, renews its lease to `now` plus the duration of the
     /// claim, and returns whether the worker should go on. A cancellation requested through any
-    /// instance reaches the worker here.
+    /// instance reaches the worker here. When another instance than `instance` holds the claim,
+    /// because this one's lease expired, nothing changes and the answer is
+    /// [`JobControl::Abandon`].
     ///
     /// # Errors
     ///
     /// [`StoreError::InvalidTransition`] when the job is not running (its target is `running`);
     /// [`StoreError::InvalidInput`] for an empty phase, a negative or non-finite rate or more
     /// patients than the job's total.
-    async fn update_progress(&self, id: JobId, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError>;
+    async fn update_progress(&self, id: JobId, instance: &str, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError>;
 
     /// Marks a running job completed with its output files and run summary.
     ///

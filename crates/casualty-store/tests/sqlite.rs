@@ -126,7 +126,7 @@ async fn expired_lease_requeues_after_reopen() {
     let waiting = store.create_job(new_job(key.id, Priority::Low), at(1)).await.expect("a job");
     let claimed = store.claim_next_job(&lease("stopped"), at(10)).await.expect("claim").expect("a job");
     assert_eq!(claimed.id, job.id);
-    store.update_progress(job.id, "generating", 30, Some(100.0), at(20)).await.expect("progress");
+    store.update_progress(job.id, "stopped", "generating", 30, Some(100.0), at(20)).await.expect("progress");
     // The service stops without finishing the job.
     store.close().await;
     drop(store);

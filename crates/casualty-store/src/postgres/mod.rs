@@ -171,8 +171,8 @@ impl Store for PgStore {
         jobs::claim_next_job(&self.pool, lease, now).await
     }
 
-    async fn update_progress(&self, id: JobId, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError> {
-        jobs::update_progress(&self.pool, id, phase, patients_done, rate_per_second, now).await
+    async fn update_progress(&self, id: JobId, instance: &str, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError> {
+        jobs::update_progress(&self.pool, id, instance, phase, patients_done, rate_per_second, now).await
     }
 
     async fn complete_job(&self, id: JobId, outputs: Vec<OutputFile>, summary: Value, now: Millis) -> Result<Job, StoreError> {

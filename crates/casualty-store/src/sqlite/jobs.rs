@@ -22,8 +22,8 @@ pub(super) async fn create_job(pool: &SqlitePool, new: NewJob, now: Millis) -> R
     let formats = serde_json::to_string(&new.formats).map_err(|error| StoreError::Corrupt(format!("formats: {error}")))?;
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
-        "INSERT INTO jobs (id, owner_key_id, status, priority, total_patients, formats, use_compression, use_encryption, config, created_at, updated_at) \
-         VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        "INSERT INTO jobs (id, owner_key_id, status, priority, total_patients, formats, use_compression, use_encryption, config, created_at, updated_at, \
+         received_by) VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
     )
     .bind(id.to_string())
     .bind(new.owner.to_string())
@@ -34,6 +34,7 @@ pub(super) async fn create_job(pool: &SqlitePool, new: NewJob, now: Millis) -> R
     .bind(new.use_encryption)
     .bind(new.config.to_string())
     .bind(now.as_unix_millis())
+    .bind(new.received_by.as_deref())
     .execute(&mut *transaction)
     .await
     .map_err(|error| missing_reference(error, "API key", new.owner.to_string()))?;
@@ -75,7 +76,8 @@ pub(super) async fn claim_next_job(pool: &SqlitePool, lease: &Lease, now: Millis
     let sql = format!(
         "UPDATE jobs SET status = 'running', started_at = ?1, updated_at = ?1, claimed_by = ?2, lease_ms = ?3, lease_expires_at = ?1 + ?3, \
          attempts = attempts + 1 \
-         WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' ORDER BY priority DESC, created_at, seq LIMIT 1) \
+         WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' AND (received_by IS NULL OR received_by = ?2 OR created_at <= ?1 - ?3) \
+         ORDER BY priority DESC, created_at, seq LIMIT 1) \
          RETURNING {JOB_COLUMNS}"
     );
     let Some(row) = sqlx::query(&sql).bind(now.as_unix_millis()).bind(&lease.instance).bind(lease.duration_ms).fetch_optional(&mut *transaction).await? else {
@@ -88,12 +90,15 @@ pub(super) async fn claim_next_job(pool: &SqlitePool, lease: &Lease, now: Millis
     Ok(Some(job))
 }
 
-pub(super) async fn update_progress(pool: &SqlitePool, id: JobId, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError> {
+pub(super) async fn update_progress(pool: &SqlitePool, id: JobId, instance: &str, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError> {
     validate_progress(phase, rate_per_second)?;
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let job = select_job(&mut transaction, id).await?;
     if job.status != JobStatus::Running {
         return Err(StoreError::InvalidTransition { job: id, from: job.status, to: JobStatus::Running });
+    }
+    if job.claimed_by.as_deref() != Some(instance) {
+        return Ok(JobControl::Abandon);
     }
     if patients_done > job.total_patients {
         return Err(StoreError::InvalidInput {

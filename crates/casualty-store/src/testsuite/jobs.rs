@@ -129,7 +129,7 @@ pub async fn claim_next_job_follows_priority(store: &dyn Store) {
 pub async fn job_lifecycle_completes(store: &dyn Store) {
     let owner = user_key(store, "owner").await;
     let job = running(store, owner.id).await;
-    let control = store.update_progress(job.id, "generating", 40, Some(1_250.5), at(2_000)).await.expect("progress is recorded");
+    let control = store.update_progress(job.id, "instance-a", "generating", 40, Some(1_250.5), at(2_000)).await.expect("progress is recorded");
     assert_eq!(control, JobControl::Continue);
     let progressing = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
     assert_eq!(progressing.phase.as_deref(), Some("generating"));
@@ -165,7 +165,7 @@ pub async fn job_invalid_transitions_rejected(store: &dyn Store) {
     assert_invalid_transition(error, JobStatus::Pending, JobStatus::Failed);
     let error = store.mark_cancelled(pending.id, at(1)).await.expect_err("only a worker's running job is marked cancelled");
     assert_invalid_transition(error, JobStatus::Pending, JobStatus::Cancelled);
-    let error = store.update_progress(pending.id, "generating", 1, None, at(1)).await.expect_err("a pending job has no progress");
+    let error = store.update_progress(pending.id, "instance-a", "generating", 1, None, at(1)).await.expect_err("a pending job has no progress");
     assert_invalid_transition(error, JobStatus::Pending, JobStatus::Running);
     assert_eq!(store.get_job(owner.id, pending.id).await.expect("get_job").expect("the job"), pending, "unchanged");
 
@@ -217,7 +217,7 @@ pub async fn request_cancel_signals_running_job(store: &dyn Store) {
     let again = store.request_cancel(owner.id, job.id, at(2_500)).await.expect("asking again is allowed");
     assert_eq!(again.cancel_requested_at, Some(at(2_000)), "the first request time stays");
 
-    let control = store.update_progress(job.id, "generating", 50, None, at(3_000)).await.expect("progress");
+    let control = store.update_progress(job.id, "instance-a", "generating", 50, None, at(3_000)).await.expect("progress");
     assert_eq!(control, JobControl::Cancel);
     let cancelled = store.mark_cancelled(job.id, at(4_000)).await.expect("the worker stopped");
     assert_eq!(cancelled.status, JobStatus::Cancelled);
@@ -257,12 +257,12 @@ pub async fn update_progress_rejects_invalid_input(store: &dyn Store) {
         ("generating", 1, Some(f64::NAN), "rate_per_second"),
     ];
     for (phase, done, rate, field) in cases {
-        let error = store.update_progress(job.id, phase, done, rate, at(2_000)).await.expect_err("invalid progress");
+        let error = store.update_progress(job.id, "instance-a", phase, done, rate, at(2_000)).await.expect_err("invalid progress");
         assert!(matches!(error, StoreError::InvalidInput { field: actual, .. } if actual == field), "{field}: {error}");
     }
     let unchanged = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
     assert_eq!(unchanged.patients_done, 0);
-    let control = store.update_progress(job.id, "writing", 100, Some(0.0), at(3_000)).await.expect("all patients done is valid");
+    let control = store.update_progress(job.id, "instance-a", "writing", 100, Some(0.0), at(3_000)).await.expect("all patients done is valid");
     assert_eq!(control, JobControl::Continue);
 }
 
@@ -334,7 +334,7 @@ pub async fn claim_next_job_takes_lease(store: &dyn Store) {
     let events = store.get_job_events(owner.id, job.id).await.expect("events").expect("the job");
     assert_eq!(events.last().and_then(|event| event.message.as_deref()), Some("claimed by instance instance-a (attempt 1)"));
 
-    store.update_progress(job.id, "generating", 10, None, at(500)).await.expect("progress");
+    store.update_progress(job.id, "instance-a", "generating", 10, None, at(500)).await.expect("progress");
     let renewed = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
     assert_eq!(renewed.lease_expires_at, Some(at(500 + LEASE_MS)), "progress renews the lease");
     assert!(store.recover_expired_jobs(3, at(10 + LEASE_MS)).await.expect("recover").is_empty(), "the renewed lease has not expired");
@@ -350,13 +350,31 @@ pub async fn claim_next_job_takes_lease(store: &dyn Store) {
     }
 }
 
+/// Checks that a job received by one instance waits for that instance for a lease's duration,
+/// and any instance may claim it after that.
+pub async fn claim_next_job_prefers_receiving_instance(store: &dyn Store) {
+    let owner = user_key(store, "owner").await;
+    let mut request = new_job(owner.id, Priority::Normal);
+    request.received_by = Some("instance-a".to_string());
+    let kept = store.create_job(request.clone(), at(0)).await.expect("a job");
+
+    assert!(store.claim_next_job(&lease("instance-b"), at(1)).await.expect("claim").is_none(), "another instance leaves the job alone");
+    let claimed = store.claim_next_job(&lease("instance-a"), at(2)).await.expect("claim").expect("the receiving instance claims it");
+    assert_eq!(claimed.id, kept.id);
+
+    let waiting = store.create_job(request, at(10)).await.expect("a job");
+    assert!(store.claim_next_job(&lease("instance-b"), at(10 + LEASE_MS - 1)).await.expect("claim").is_none(), "the job still waits for its instance");
+    let taken = store.claim_next_job(&lease("instance-b"), at(10 + LEASE_MS)).await.expect("claim").expect("after a lease's duration any instance claims it");
+    assert_eq!(taken.id, waiting.id);
+}
+
 /// Checks that jobs whose lease expired go back to pending until their last attempt, then fail,
 /// and that jobs with a live lease and other statuses are left alone.
 pub async fn recover_expired_jobs_requeues_then_fails(store: &dyn Store) {
     let owner = user_key(store, "owner").await;
     let job = create(store, owner.id, at(0)).await;
     store.claim_next_job(&lease("instance-a"), at(10)).await.expect("claim").expect("a job");
-    store.update_progress(job.id, "generating", 30, Some(100.0), at(20)).await.expect("progress");
+    store.update_progress(job.id, "instance-a", "generating", 30, Some(100.0), at(20)).await.expect("progress");
     let live = create(store, owner.id, at(1)).await;
     let completed = create(store, owner.id, at(2)).await;
     let other = create(store, owner.id, at(3)).await;
@@ -389,6 +407,11 @@ pub async fn recover_expired_jobs_requeues_then_fails(store: &dyn Store) {
     assert_eq!(second.id, job.id);
     assert_eq!(second.attempts, 2);
     assert_eq!(second.claimed_by.as_deref(), Some("instance-b"));
+    let stale = store.update_progress(job.id, "instance-a", "generating", 90, None, at(LEASE_MS + 200)).await.expect("progress of the first attempt");
+    assert_eq!(stale, JobControl::Abandon, "the instance whose lease expired learns that it lost the job");
+    let unchanged = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
+    assert_eq!(unchanged.patients_done, 0, "the first attempt records nothing more");
+    assert_eq!(unchanged.lease_expires_at, Some(at(LEASE_MS + 100 + LEASE_MS)), "nor renews the new lease");
     let failed_at = at(LEASE_MS + 100 + LEASE_MS);
     let recovered = store.recover_expired_jobs(2, failed_at).await.expect("recover");
     assert!(recovered.contains(&RecoveredJob { id: job.id, status: JobStatus::Failed }), "{recovered:?}");

@@ -67,6 +67,7 @@ macro_rules! store_tests {
             jobs::list_jobs_pages_and_filters,
             jobs::delete_job_requires_finished_job,
             jobs::claim_next_job_takes_lease,
+            jobs::claim_next_job_prefers_receiving_instance,
             jobs::recover_expired_jobs_requeues_then_fails,
             jobs::jobs_finished_before_returns_old_jobs,
             jobs::count_jobs_by_status_counts_every_key,
@@ -135,6 +136,7 @@ pub fn new_job(owner: KeyId, priority: Priority) -> NewJob {
         use_compression: false,
         use_encryption: true,
         config: json!({"configuration": {"name": "Test", "count": 100}, "priority": priority.as_str()}),
+        received_by: None,
     }
 }
 
