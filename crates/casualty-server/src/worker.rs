@@ -245,9 +245,9 @@ fn prepare(state: &AppState, job: &Job, password: Option<zeroize::Zeroizing<Stri
     let encryption = match (job.use_encryption, password) {
         (false, _) => None,
         (true, Some(password)) => Some(Encryption { builder: EncryptWriterBuilder::new(), password: zeroize::Zeroizing::new(password.as_bytes().to_vec()) }),
-        // FIXME: with several instances on one database, an encrypted job fails when another
-        // instance than the one that received it claims it, because only that one has the
-        // password. Claims would need to prefer that instance while it is alive.
+        // Claims prefer the instance that received an encrypted job (`NewJob::received_by`), but
+        // another one takes it after it waited for a lease's duration, for example when that
+        // instance stopped or its workers stayed busy for that long.
         (true, None) => {
             return Err(JobFailure::Failed(
                 ErrorType::Interrupted,
