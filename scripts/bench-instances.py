@@ -62,8 +62,8 @@ def request(address, method, path, body=None):
 class Server:
     """A `casualty serve` process; its address is read from the line it prints on stderr."""
 
-    def __init__(self, binary, data_dir, database_url, workers):
-        args = [str(binary), "serve", "--port", "0", "--data-dir", str(data_dir), "--workers", str(workers), "--job-threads", "1"]
+    def __init__(self, binary, data_dir, database_url, workers, config_file):
+        args = [str(binary), "serve", "--port", "0", "--data-dir", str(data_dir), "--workers", str(workers), "--job-threads", "1", "--config-file", str(config_file)]
         if database_url:
             args += ["--database-url", database_url]
         env = {name: value for name, value in os.environ.items() if not name.startswith("CASUALTY_")}
@@ -94,15 +94,19 @@ class Server:
             self.process.wait()
 
 
+# Keeps psql from printing notices such as "database ... does not exist, skipping".
+PSQL_ENV = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+
+
 def new_database(server_url, name):
     for statement in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}"):
-        subprocess.run(["psql", server_url, "-q", "-c", statement], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["psql", server_url, "-q", "-c", statement], check=True, stdout=subprocess.DEVNULL, env=PSQL_ENV)
     parsed = urllib.parse.urlsplit(server_url)
     return urllib.parse.urlunsplit(parsed._replace(path=f"/{name}"))
 
 
 def drop_database(server_url, name):
-    subprocess.run(["psql", server_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False, stdout=subprocess.DEVNULL)
+    subprocess.run(["psql", server_url, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False, stdout=subprocess.DEVNULL, env=PSQL_ENV)
 
 
 def run_once(binary, scenario, setup, jobs, job_count, server_url, run):
@@ -111,7 +115,10 @@ def run_once(binary, scenario, setup, jobs, job_count, server_url, run):
         data_dir = pathlib.Path(folder) / "data"
         database_name = f"casualty_bench_{os.getpid()}_{run}"
         database_url = new_database(server_url, database_name) if backend == "postgres" else None
-        servers = [Server(binary, data_dir, database_url, workers) for _ in range(instances)]
+        # The default read limit of 600 a minute would stop the polling below.
+        config_file = pathlib.Path(folder) / "serve.toml"
+        config_file.write_text("[read_limits]\nper_minute = 1000000\nper_hour = 1000000\nper_day = 1000000\n")
+        servers = [Server(binary, data_dir, database_url, workers, config_file) for _ in range(instances)]
         try:
             body = {"configuration": dict(scenario, count=job_count), "output_formats": ["ndjson"]}
             started = time.monotonic()
@@ -123,14 +130,14 @@ def run_once(binary, scenario, setup, jobs, job_count, server_url, run):
                 ids.append(created["job_id"])
             remaining = set(ids)
             while remaining:
-                for job_id in list(remaining):
-                    status, job = request(servers[0].address, "GET", f"/api/v1/jobs/{job_id}")
-                    if status != 200:
-                        fail(f"GET job returned {status}: {job}")
+                status, listing = request(servers[0].address, "GET", "/api/v1/jobs?per_page=100")
+                if status != 200:
+                    fail(f"GET jobs returned {status}: {listing}")
+                for job in listing["jobs"]:
                     if job["status"] == "completed":
-                        remaining.discard(job_id)
+                        remaining.discard(job["job_id"])
                     elif job["status"] in ("failed", "cancelled"):
-                        fail(f"job {job_id} ended {job['status']}: {job.get('error')}")
+                        fail(f"job {job['job_id']} ended {job['status']}: {job.get('error')}")
                 time.sleep(0.05)
             return time.monotonic() - started
         finally:
