@@ -22,10 +22,11 @@ fn start(data_dir: &Path, threads: &str) -> Server {
     Server::start(&["--port", "0", "--data-dir", &data_dir.to_string_lossy(), "--job-threads", threads], &[("CASUALTY_OPERATOR_KEY", OPERATOR_KEY)])
 }
 
-/// Starts a server like [`start`] with a one-second lease and one attempt per job, so that a
-/// killed server's job fails soon after a restart.
+/// Starts a server like [`start`] with a three-second lease and one attempt per job, so that a
+/// killed server's job fails soon after a restart. A shorter lease could expire on a live job of
+/// a machine under heavy load.
 fn start_with_short_lease(data_dir: &Path) -> Server {
-    let args = ["--port", "0", "--data-dir", &data_dir.to_string_lossy(), "--job-threads", "1", "--job-lease-ms", "1000", "--job-lease-renew-ms", "100", "--job-max-attempts", "1"];
+    let args = ["--port", "0", "--data-dir", &data_dir.to_string_lossy(), "--job-threads", "1", "--job-lease-ms", "3000", "--job-lease-renew-ms", "200", "--job-max-attempts", "1"];
     Server::start(&args, &[("CASUALTY_OPERATOR_KEY", OPERATOR_KEY)])
 }
 
