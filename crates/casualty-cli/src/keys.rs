@@ -1,15 +1,18 @@
-//! The `keys` command, which manages the API keys of the generation service in its data folder:
-//! create, list, show, limits, enable, disable, revoke, rotate and usage.
+//! The `keys` command, which manages the API keys of the generation service in its data folder,
+//! or in its PostgreSQL database with `--database-url`: create, list, show, limits, enable,
+//! disable, revoke, rotate and usage.
 //!
 //! A secret is printed only by `create` and `rotate`, once, because the store keeps only its
 //! SHA-256. Every other output shows the key's id and display prefix instead.
 
 use std::io::Write;
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
-use casualty_store::{ApiKey, KeyId, KeyKind, KeyLimits, KeySecret, Millis, NewKey, SqliteStore, Store, StoreError, Usage, WindowCounts, DATABASE_FILE};
+use casualty_store::{
+    redact_database_url, ApiKey, KeyId, KeyKind, KeyLimits, KeySecret, Millis, NewKey, PgStore, SqliteStore, Store, StoreError, Usage, WindowCounts, DATABASE_FILE,
+};
 use serde_json::{json, Value};
 
 use crate::Failure;
@@ -21,6 +24,9 @@ pub(crate) struct KeysArgs {
     /// and the database when missing; the other subcommands require them.
     #[arg(long, value_name = "DIR", default_value = "./casualty-data", global = true)]
     data_dir: PathBuf,
+    /// PostgreSQL database of the generation service, as postgres://user:password@host:port/database; when given, --data-dir is not used.
+    #[arg(long, value_name = "URL", env = "CASUALTY_DATABASE_URL", hide_env_values = true, global = true)]
+    database_url: Option<String>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -144,7 +150,7 @@ impl LimitArgs {
 pub(crate) fn run(args: KeysArgs) -> Result<(), Failure> {
     let creates = matches!(args.command, KeysCommand::Create(_));
     let database = args.data_dir.join(DATABASE_FILE);
-    if !creates && !database.is_file() {
+    if args.database_url.is_none() && !creates && !database.is_file() {
         return Err(Failure::Input(anyhow::anyhow!(
             "{}: no database found; give the service's data folder with --data-dir, or create a first key with `casualty keys create`",
             database.display()
@@ -159,16 +165,24 @@ pub(crate) fn run(args: KeysArgs) -> Result<(), Failure> {
 }
 
 async fn run_async(args: KeysArgs) -> Result<(), Failure> {
-    let store = SqliteStore::open(&args.data_dir).await.map_err(|error| store_failure(error, &args.data_dir))?;
-    let result = run_command(&store, args.command, args.json).await;
+    if let Some(url) = &args.database_url {
+        let location = redact_database_url(url);
+        let store = PgStore::connect(url).await.map_err(|error| store_failure(error, &location))?;
+        let result = run_command(&store, &location, args.command, args.json).await;
+        store.close().await;
+        return result;
+    }
+    let location = args.data_dir.display().to_string();
+    let store = SqliteStore::open(&args.data_dir).await.map_err(|error| store_failure(error, &location))?;
+    let result = run_command(&store, &location, args.command, args.json).await;
     store.close().await;
     result
 }
 
-async fn run_command(store: &SqliteStore, command: KeysCommand, json: bool) -> Result<(), Failure> {
+/// Runs one subcommand on `store`, whose data folder or redacted database URL is `location`.
+async fn run_command(store: &dyn Store, location: &str, command: KeysCommand, json: bool) -> Result<(), Failure> {
     let now = Millis::now();
-    let data_dir = store.path().parent().unwrap_or(Path::new(".")).to_path_buf();
-    let failure = |error: StoreError| store_failure(error, &data_dir);
+    let failure = |error: StoreError| store_failure(error, location);
     match command {
         KeysCommand::Create(create) => {
             let new = NewKey {
@@ -237,7 +251,7 @@ fn key_not_found(id: KeyId) -> StoreError {
 
 /// Sorts a store error by exit code: what the user asked for is input (2), what failed
 /// underneath is a runtime failure (1).
-fn store_failure(error: StoreError, data_dir: &Path) -> Failure {
+fn store_failure(error: StoreError, location: &str) -> Failure {
     let input = matches!(
         error,
         StoreError::NotFound { .. }
@@ -250,7 +264,7 @@ fn store_failure(error: StoreError, data_dir: &Path) -> Failure {
     if input {
         Failure::Input(error.into())
     } else {
-        Failure::Runtime(anyhow::Error::new(error).context(format!("failed to use the key store in {}", data_dir.display())))
+        Failure::Runtime(anyhow::Error::new(error).context(format!("failed to use the key store in {location}")))
     }
 }
 

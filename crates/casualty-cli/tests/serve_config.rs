@@ -60,9 +60,10 @@ fn store_finished_job(data_dir: &Path, age_hours: i64) -> (String, String) {
             use_compression: false,
             use_encryption: false,
             config: json!({"configuration": {"count": 5}}),
+            received_by: None,
         };
         let job = store.create_job(new_job, started).await.expect("a job");
-        let claimed = store.claim_next_job(started).await.expect("the claim works").expect("the job is claimed");
+        let claimed = store.claim_next_job(&casualty_store::Lease { instance: "earlier-run".into(), duration_ms: 30_000 }, started).await.expect("the claim works").expect("the job is claimed");
         assert_eq!(claimed.id, job.id);
         let outputs = vec![OutputFile { name: "patients.json".into(), size_bytes: 2 }];
         store.complete_job(job.id, outputs, json!({"total": 5}), now.plus_millis(-age_hours * Millis::HOUR)).await.expect("the job completes");
@@ -334,7 +335,7 @@ fn flags_and_environment_override_file() {
 fn invalid_config_file_stops_start() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let every_setting = "host, port, data_dir, workers, job_threads, max_body_bytes, cors_origins, retention_hours, demo_key, demo_limits, read_limits, log_json, health_memory_warning_percent, health_disk_warning_percent";
+    let every_setting = "host, port, data_dir, database_url, job_lease_ms, job_lease_renew_ms, job_max_attempts, workers, job_threads, max_body_bytes, cors_origins, retention_hours, demo_key, demo_limits, read_limits, log_json, health_memory_warning_percent, health_disk_warning_percent";
     // (file contents, texts that the error must contain)
     let cases: Vec<(&str, Vec<&str>)> = vec![
         ("colour = \"blue\"\n", vec!["unknown setting `colour` (line 1)", every_setting]),
@@ -361,6 +362,11 @@ fn invalid_config_file_stops_start() {
         ("health_memory_warning_percent = 0\n", vec!["invalid setting health_memory_warning_percent = 0", "from 1 to 100"]),
         ("health_disk_warning_percent = 101\n", vec!["invalid setting health_disk_warning_percent = 101", "from 1 to 100"]),
         ("health_disk_warning_percent = 300\n", vec!["setting `health_disk_warning_percent` (line 1) is invalid", "from 1 to 100"]),
+        ("database_url = \"mysql://planner:hunter2@db/casualty\"\n", vec!["invalid setting database_url = mysql://planner:***@db/casualty", "a PostgreSQL URL"]),
+        ("database_url = 5\n", vec!["setting `database_url` (line 1) is invalid", "a PostgreSQL URL"]),
+        ("job_lease_ms = 999\n", vec!["invalid setting job_lease_ms = 999", "from 1000 to 3600000"]),
+        ("job_lease_ms = 4000\njob_lease_renew_ms = 2001\n", vec!["invalid setting job_lease_renew_ms = 2001", "from 50 to half of job_lease_ms"]),
+        ("job_max_attempts = 0\n", vec!["invalid setting job_max_attempts = 0", "from 1 to 100"]),
     ];
     for (index, (text, expected)) in cases.iter().enumerate() {
         let config = write_config(dir.path(), &format!("case-{index}.toml"), &format!("data_dir = {:?}\n{text}", data_dir.display().to_string()));
@@ -375,6 +381,7 @@ fn invalid_config_file_stops_start() {
             assert!(stderr.contains(&part), "{text:?}: the error contains {part:?}: {stderr}");
         }
         assert!(!stderr.contains("panicked"), "{text:?}: no panic: {stderr}");
+        assert!(!stderr.contains("hunter2"), "{text:?}: no password in the error: {stderr}");
         assert!(!data_dir.exists(), "{text:?}: nothing is created before the settings are valid");
     }
 

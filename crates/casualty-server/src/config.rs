@@ -22,6 +22,18 @@ pub struct ServeArgs {
     /// Folder of the database and the job outputs, created if missing [default: ./casualty-data].
     #[arg(long, env = "CASUALTY_DATA_DIR", value_name = "PATH")]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL database shared by several instances, as postgres://user:password@host:port/database, instead of the SQLite file in the data folder [default: none].
+    #[arg(long, env = "CASUALTY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<DatabaseUrl>,
+    /// Milliseconds that a claimed job stays with this instance without renewal; after that another instance may run it [default: 30000].
+    #[arg(long, env = "CASUALTY_JOB_LEASE_MS", value_name = "MILLISECONDS")]
+    pub job_lease_ms: Option<u64>,
+    /// Milliseconds between renewals of a running job's lease, which also report its progress and receive cancellations [default: 1000].
+    #[arg(long, env = "CASUALTY_JOB_LEASE_RENEW_MS", value_name = "MILLISECONDS")]
+    pub job_lease_renew_ms: Option<u64>,
+    /// Claims of one job before a lease that runs out fails it instead of queueing it again [default: 3].
+    #[arg(long, env = "CASUALTY_JOB_MAX_ATTEMPTS")]
+    pub job_max_attempts: Option<u32>,
     /// TOML file with any of the settings; flags and environment variables override it.
     #[arg(long = "config-file", env = "CASUALTY_CONFIG_FILE", value_name = "FILE")]
     pub config_file: Option<PathBuf>,
@@ -64,6 +76,14 @@ pub struct ConfigFile {
     pub port: Option<u16>,
     /// See [`Config::data_dir`].
     pub data_dir: Option<PathBuf>,
+    /// See [`Config::database_url`].
+    pub database_url: Option<DatabaseUrl>,
+    /// See [`Config::job_lease_ms`].
+    pub job_lease_ms: Option<u64>,
+    /// See [`Config::job_lease_renew_ms`].
+    pub job_lease_renew_ms: Option<u64>,
+    /// See [`Config::job_max_attempts`].
+    pub job_max_attempts: Option<u32>,
     /// See [`Config::workers`].
     pub workers: Option<usize>,
     /// See [`Config::job_threads`].
@@ -86,6 +106,39 @@ pub struct ConfigFile {
     pub health_memory_warning_percent: Option<u8>,
     /// See [`Config::health_disk_warning_percent`].
     pub health_disk_warning_percent: Option<u8>,
+}
+
+/// A database URL. Its `Debug` and `Display` output hide the password, so that a logged
+/// `Config` never shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Returns the URL with its password, for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<DatabaseUrl, Self::Err> {
+        Ok(DatabaseUrl(text.to_string()))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&casualty_store::redact_database_url(&self.0))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "DatabaseUrl({self})")
+    }
 }
 
 /// Limits of the built-in demo key. A limit missing from the file keeps its default.
@@ -137,8 +190,20 @@ pub struct Config {
     pub host: IpAddr,
     /// Port to listen on; 0 picks a free port.
     pub port: u16,
-    /// Folder of the database (`casualty.db`) and the job outputs (`jobs/`).
+    /// Folder of the database (`casualty.db`) and the job outputs (`jobs/`). Instances that
+    /// share a PostgreSQL database must share this folder too (on shared storage), because any
+    /// of them may run a job and any may serve its files.
     pub data_dir: PathBuf,
+    /// The PostgreSQL database to use instead of `casualty.db`; `None` for SQLite.
+    pub database_url: Option<DatabaseUrl>,
+    /// How long a claimed job stays with this instance without renewal, in milliseconds.
+    pub job_lease_ms: u64,
+    /// Time between renewals of a running job's lease, in milliseconds; at most half the lease.
+    /// Each renewal also records progress and reads cancellations, and each instance looks for
+    /// expired leases at this interval.
+    pub job_lease_renew_ms: u64,
+    /// Claims of one job before an expired lease fails it instead of queueing it again.
+    pub job_max_attempts: u32,
     /// Jobs that run at once.
     pub workers: usize,
     /// Generation threads of each job, and threads shared by all streaming requests.
@@ -170,6 +235,10 @@ impl Default for Config {
             host: IpAddr::from([127, 0, 0, 1]),
             port: 8000,
             data_dir: PathBuf::from("casualty-data"),
+            database_url: None,
+            job_lease_ms: 30_000,
+            job_lease_renew_ms: 1_000,
+            job_max_attempts: 3,
             workers: 1,
             job_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_body_bytes: 1 << 20,
@@ -228,12 +297,20 @@ const RETENTION_HOURS_ACCEPTED: &str = "a whole number of hours, at least 1";
 const CORS_ORIGINS_ACCEPTED: &str = "origins such as https://exercise.example.org: a scheme, a host and an optional port, with no path and no wildcard";
 const LIMIT_ACCEPTED: &str = "a whole number from 1 to 4294967295";
 const PERCENT_ACCEPTED: &str = "a whole number of percent from 1 to 100";
+const DATABASE_URL_ACCEPTED: &str = "a PostgreSQL URL such as postgres://user:password@localhost:5432/casualty";
+const JOB_LEASE_MS_ACCEPTED: &str = "a whole number of milliseconds from 1000 to 3600000";
+const JOB_LEASE_RENEW_MS_ACCEPTED: &str = "a whole number of milliseconds from 50 to half of job_lease_ms";
+const JOB_MAX_ATTEMPTS_ACCEPTED: &str = "a whole number from 1 to 100";
 
 /// The keys of a configuration file and their accepted values, for error messages.
-const FILE_SETTINGS: [(&str, &str); 14] = [
+const FILE_SETTINGS: [(&str, &str); 18] = [
     ("host", "an IPv4 or IPv6 address such as \"127.0.0.1\""),
     ("port", "a whole number from 0 to 65535"),
     ("data_dir", "a folder path"),
+    ("database_url", DATABASE_URL_ACCEPTED),
+    ("job_lease_ms", JOB_LEASE_MS_ACCEPTED),
+    ("job_lease_renew_ms", JOB_LEASE_RENEW_MS_ACCEPTED),
+    ("job_max_attempts", JOB_MAX_ATTEMPTS_ACCEPTED),
     ("workers", WORKERS_ACCEPTED),
     ("job_threads", JOB_THREADS_ACCEPTED),
     ("max_body_bytes", MAX_BODY_BYTES_ACCEPTED),
@@ -263,6 +340,10 @@ impl Config {
             host: args.host.or(file.host).unwrap_or(defaults.host),
             port: args.port.or(file.port).unwrap_or(defaults.port),
             data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or(defaults.data_dir),
+            database_url: args.database_url.clone().or(file.database_url).filter(|url| !url.expose().trim().is_empty()),
+            job_lease_ms: args.job_lease_ms.or(file.job_lease_ms).unwrap_or(defaults.job_lease_ms),
+            job_lease_renew_ms: args.job_lease_renew_ms.or(file.job_lease_renew_ms).unwrap_or(defaults.job_lease_renew_ms),
+            job_max_attempts: args.job_max_attempts.or(file.job_max_attempts).unwrap_or(defaults.job_max_attempts),
             workers: args.workers.or(file.workers).unwrap_or(defaults.workers),
             job_threads: args.job_threads.or(file.job_threads).unwrap_or(defaults.job_threads),
             max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
@@ -279,6 +360,10 @@ impl Config {
         if let Err((name, value, accepted)) = config.validate() {
             let from_args = match name {
                 "workers" => args.workers.is_some(),
+                "database_url" => args.database_url.is_some(),
+                "job_lease_ms" => args.job_lease_ms.is_some(),
+                "job_lease_renew_ms" => args.job_lease_renew_ms.is_some(),
+                "job_max_attempts" => args.job_max_attempts.is_some(),
                 "job_threads" => args.job_threads.is_some(),
                 "max_body_bytes" => args.max_body_bytes.is_some(),
                 "cors_origins" => args.cors_origins.is_some(),
@@ -300,6 +385,21 @@ impl Config {
     /// Checks the ranges that the types cannot express. Returns the invalid setting, its value and
     /// its accepted values.
     fn validate(&self) -> Result<(), (&'static str, String, &'static str)> {
+        if let Some(url) = &self.database_url {
+            let text = url.expose();
+            if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+                return Err(("database_url", url.to_string(), DATABASE_URL_ACCEPTED));
+            }
+        }
+        if !(1_000..=3_600_000).contains(&self.job_lease_ms) {
+            return Err(("job_lease_ms", self.job_lease_ms.to_string(), JOB_LEASE_MS_ACCEPTED));
+        }
+        if !(50..=self.job_lease_ms / 2).contains(&self.job_lease_renew_ms) {
+            return Err(("job_lease_renew_ms", self.job_lease_renew_ms.to_string(), JOB_LEASE_RENEW_MS_ACCEPTED));
+        }
+        if !(1..=100).contains(&self.job_max_attempts) {
+            return Err(("job_max_attempts", self.job_max_attempts.to_string(), JOB_MAX_ATTEMPTS_ACCEPTED));
+        }
         if !(1..=64).contains(&self.workers) {
             return Err(("workers", self.workers.to_string(), WORKERS_ACCEPTED));
         }

@@ -25,7 +25,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use casualty_store::{KeyKind, KeyLimits, Millis, NewKey, RateLimits, SqliteStore, Store};
+use casualty_store::{JobStatus, KeyKind, KeyLimits, Lease, Millis, NewKey, PgStore, RateLimits, SqliteStore, Store};
 use tower::Layer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::normalize_path::NormalizePathLayer;
@@ -223,19 +223,25 @@ impl RunningServer {
 /// # Errors
 /// The store cannot be opened or the address cannot be bound.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
+    let store: Arc<dyn Store> = match &config.database_url {
+        Some(url) => {
+            tracing::info!(database = %url, "using the PostgreSQL database");
+            Arc::new(PgStore::connect(url.expose()).await?)
+        }
+        None => Arc::new(SqliteStore::open(&config.data_dir).await?),
+    };
     let now = Millis::now();
     prepare_keys(store.as_ref(), &config, now).await?;
     let metrics = Arc::new(metrics::Metrics::new());
-    let interrupted = store.fail_interrupted_jobs(now).await?;
-    if !interrupted.is_empty() {
-        tracing::warn!(jobs = interrupted.len(), "jobs that were running when the server stopped are marked failed");
+    let lease = Arc::new(Lease { instance: new_instance_id(), duration_ms: i64::try_from(config.job_lease_ms).unwrap_or(i64::MAX) });
+    tracing::info!(instance = %lease.instance, lease_ms = config.job_lease_ms, "instance started");
+    recover_expired_jobs(store.as_ref(), &metrics, config.job_max_attempts).await;
+    // With a shared database, other instances may be writing temporary job folders in the shared
+    // jobs folder now, so only a single SQLite instance removes them all. A re-queued job's
+    // worker removes the leftovers of that job's earlier attempt.
+    if config.database_url.is_none() {
+        remove_partial_outputs(&config).await;
     }
-    for _ in &interrupted {
-        metrics.record_transition(Some(casualty_store::JobStatus::Running), casualty_store::JobStatus::Failed);
-        metrics.record_error(crate::metrics::ErrorType::Interrupted);
-    }
-    remove_partial_outputs(&config).await;
 
     let streaming_pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.job_threads)
@@ -249,8 +255,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         queued: Arc::new(tokio::sync::Notify::new()),
         streaming_pool: Arc::new(streaming_pool),
         metrics,
+        lease,
     };
     worker::spawn_workers(&state);
+    spawn_lease_recovery(&state);
     worker::spawn_retention(&state);
 
     let listener = tokio::net::TcpListener::bind((config.host, config.port)).await.map_err(|error| anyhow::anyhow!("failed to listen on {}:{}: {error}", config.host, config.port))?;
@@ -304,6 +312,58 @@ async fn prepare_keys(store: &dyn Store, config: &Config, now: Millis) -> anyhow
         }
     }
     Ok(())
+}
+
+/// Returns a new id for this instance, shown in logs and job events: the process id and eight
+/// random hexadecimal digits, so that two instances on different hosts with the same process id
+/// differ.
+fn new_instance_id() -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", std::process::id(), &random[..8])
+}
+
+/// Re-queues or fails the running jobs whose lease expired, and counts them in the metrics.
+/// Returns whether a job was queued again. A failure is logged and tried again at the next
+/// interval.
+async fn recover_expired_jobs(store: &dyn Store, metrics: &metrics::Metrics, max_attempts: u32) -> bool {
+    match store.recover_expired_jobs(max_attempts, Millis::now()).await {
+        Ok(recovered) => {
+            let requeued = recovered.iter().any(|job| job.status == JobStatus::Pending);
+            for job in recovered {
+                metrics.record_transition(Some(JobStatus::Running), job.status);
+                if job.status == JobStatus::Failed {
+                    metrics.record_error(crate::metrics::ErrorType::Interrupted);
+                    tracing::warn!(job.id = %job.id, "job failed: its lease expired after the last attempt");
+                } else {
+                    tracing::warn!(job.id = %job.id, "job queued again: its lease expired");
+                }
+            }
+            requeued
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "failed to recover jobs with expired leases");
+            false
+        }
+    }
+}
+
+/// Looks for jobs with expired leases every `job_lease_renew_ms`, on every instance, and wakes
+/// the workers when one was queued again.
+fn spawn_lease_recovery(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(state.config.job_lease_renew_ms));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if state.jobs.is_shutting_down() {
+                return;
+            }
+            if recover_expired_jobs(state.store.as_ref(), &state.metrics, state.config.job_max_attempts).await {
+                state.queued.notify_waiters();
+            }
+        }
+    });
 }
 
 /// Removes temporary job folders that an interrupted run left behind.

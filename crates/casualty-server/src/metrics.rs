@@ -62,10 +62,11 @@ const API_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2
 
 /// The job status changes that the state machine allows, with `created` as the origin of a new
 /// job. [`JobStatus::can_become`] is checked against this list in the tests.
-pub const TRANSITIONS: [(&str, JobStatus); 6] = [
+pub const TRANSITIONS: [(&str, JobStatus); 7] = [
     ("created", JobStatus::Pending),
     ("pending", JobStatus::Running),
     ("pending", JobStatus::Cancelled),
+    ("running", JobStatus::Pending),
     ("running", JobStatus::Completed),
     ("running", JobStatus::Failed),
     ("running", JobStatus::Cancelled),

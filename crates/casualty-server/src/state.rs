@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
-use casualty_store::{JobId, Store};
+use casualty_store::{JobId, Lease, Store};
 use tokio::sync::Notify;
 
 use crate::config::Config;
@@ -26,6 +26,8 @@ pub struct AppState {
     pub streaming_pool: Arc<rayon::ThreadPool>,
     /// The Prometheus series of this server.
     pub metrics: Arc<Metrics>,
+    /// The lease that this instance takes on the jobs it claims, with its instance id.
+    pub lease: Arc<Lease>,
 }
 
 /// Memory-only state of a job, never stored in the database.

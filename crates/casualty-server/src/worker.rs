@@ -19,7 +19,9 @@ use crate::config::Config;
 use crate::metrics::{ErrorType, Metrics};
 use crate::state::AppState;
 
-/// How often a running job reports progress to the store and checks for cancellation.
+/// How often a running job samples its progress for the metrics. The store is updated every
+/// `job_lease_renew_ms`, which also renews the job's lease and reads cancellations made
+/// through other instances.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 
 /// How long an idle worker waits before looking for jobs again, besides being woken.
@@ -42,7 +44,7 @@ pub fn spawn_workers(state: &AppState) {
                     tracing::info!(worker, "worker stopped for shutdown");
                     return;
                 }
-                match state.store.claim_next_job(Millis::now()).await {
+                match state.store.claim_next_job(&state.lease, Millis::now()).await {
                     Ok(Some(job)) => {
                         state.metrics.record_transition(Some(JobStatus::Pending), JobStatus::Running);
                         run_job(&state, job).await;
@@ -69,6 +71,14 @@ async fn run_job(state: &AppState, job: Job) {
     let (cancel, written, password) = state.jobs.with(id, |memory| (Arc::clone(&memory.cancel), Arc::clone(&memory.written), memory.password.take()));
     tracing::info!(job.id = %id, record.count = job.total_patients, "job started");
     let started = Instant::now();
+    if job.attempts > 1 {
+        remove_earlier_attempt(state, id).await;
+    }
+    let renew_interval = Duration::from_millis(state.config.job_lease_renew_ms);
+    let mut last_renewal = Instant::now();
+    // Set when this instance lost the job: its lease expired and the job went back to the queue
+    // or to another instance, which now records the job's outcome.
+    let mut abandoned = false;
 
     let outcome = match prepare(state, &job, password) {
         Ok(run) => {
@@ -81,11 +91,20 @@ async fn run_job(state: &AppState, job: Job) {
                     result = &mut task => break result.unwrap_or_else(|error| Err(JobFailure::Failed(ErrorType::Internal, format!("the generation thread stopped: {error}")))),
                     _ = tokio::time::sleep(PROGRESS_INTERVAL) => {
                         state.metrics.sample_process();
+                        if last_renewal.elapsed() < renew_interval {
+                            continue;
+                        }
+                        last_renewal = Instant::now();
                         let done = written.load(Ordering::Relaxed);
                         let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
-                        match state.store.update_progress(id, "generating", done, Some(rate), Millis::now()).await {
+                        match state.store.update_progress(id, &state.lease.instance, "generating", done, Some(rate), Millis::now()).await {
                             Ok(JobControl::Cancel) => cancel.store(true, Ordering::SeqCst),
                             Ok(JobControl::Continue) => {}
+                            Ok(JobControl::Abandon) | Err(casualty_store::StoreError::InvalidTransition { .. }) => {
+                                tracing::warn!(job.id = %id, "job abandoned: its lease expired and it was queued again");
+                                abandoned = true;
+                                cancel.store(true, Ordering::SeqCst);
+                            }
                             Err(error) => tracing::warn!(job.id = %id, error = %error, "failed to record job progress"),
                         }
                     }
@@ -95,6 +114,13 @@ async fn run_job(state: &AppState, job: Job) {
         Err(failure) => Err(failure),
     };
 
+    if abandoned {
+        // The generation stopped at the cancel flag and removed its temporary folder. A run that
+        // finished anyway before seeing the flag left a whole output folder, which the next
+        // attempt removes before it starts.
+        state.jobs.remove(id);
+        return;
+    }
     let now = Millis::now();
     let metrics = &state.metrics;
     let (recorded, status) = match outcome {
@@ -128,6 +154,28 @@ async fn run_job(state: &AppState, job: Job) {
     }
     metrics.sample_process();
     state.jobs.remove(id);
+}
+
+/// Removes what an earlier attempt of a re-queued job left in the jobs folder: its temporary
+/// folders, and its output folder when that attempt renamed it but stopped before recording the
+/// completion. The lease makes this instance the only one running the job now.
+async fn remove_earlier_attempt(state: &AppState, id: JobId) {
+    let jobs = state.config.data_dir.join("jobs");
+    let partial_prefix = format!(".{id}.");
+    let Ok(mut entries) = tokio::fs::read_dir(&jobs).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let earlier = name == id.to_string() || (name.starts_with(&partial_prefix) && name.ends_with(".partial"));
+        if !earlier {
+            continue;
+        }
+        match tokio::fs::remove_dir_all(entry.path()).await {
+            Ok(()) => tracing::info!(job.id = %id, folder = %name, "removed the output of an earlier attempt"),
+            Err(error) => tracing::warn!(job.id = %id, folder = %name, error = %error, "failed to remove the output of an earlier attempt"),
+        }
+    }
 }
 
 /// Records a completed job's duration and size class, and the bytes of its files by format.
@@ -197,10 +245,13 @@ fn prepare(state: &AppState, job: &Job, password: Option<zeroize::Zeroizing<Stri
     let encryption = match (job.use_encryption, password) {
         (false, _) => None,
         (true, Some(password)) => Some(Encryption { builder: EncryptWriterBuilder::new(), password: zeroize::Zeroizing::new(password.as_bytes().to_vec()) }),
+        // Claims prefer the instance that received an encrypted job (`NewJob::received_by`), but
+        // another one takes it after it waited for a lease's duration, for example when that
+        // instance stopped or its workers stayed busy for that long.
         (true, None) => {
             return Err(JobFailure::Failed(
                 ErrorType::Interrupted,
-                "the encryption password is kept only in memory and was lost when the server restarted; submit the job again".into(),
+                "the encryption password is kept only in the memory of the server that received the job, which restarted or is not the server that claimed it; submit the job again".into(),
             ))
         }
     };

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use casualty_server::metrics::Metrics;
 use casualty_server::state::AppState;
 use casualty_server::{Config, RunningServer, DEMO_KEY};
-use casualty_store::{KeyKind, KeyLimits, Millis, NewJob, NewKey, Priority, SqliteStore, Store};
+use casualty_store::{KeyKind, KeyLimits, Lease, Millis, NewJob, NewKey, Priority, SqliteStore, Store};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -137,8 +137,8 @@ impl Scrape {
 
 const FORMATS: [&str; 6] = ["json", "csv", "xml", "fhir", "xlsx", "ndjson"];
 
-const TRANSITIONS: [(&str, &str); 6] =
-    [("created", "pending"), ("pending", "running"), ("pending", "cancelled"), ("running", "completed"), ("running", "failed"), ("running", "cancelled")];
+const TRANSITIONS: [(&str, &str); 7] =
+    [("created", "pending"), ("pending", "running"), ("pending", "cancelled"), ("running", "pending"), ("running", "completed"), ("running", "failed"), ("running", "cancelled")];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bounded_labels_exposed_at_zero() {
@@ -465,6 +465,7 @@ async fn health_unhealthy_when_database_closed() {
         queued: Arc::new(tokio::sync::Notify::new()),
         streaming_pool: Arc::new(rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap()),
         metrics: Arc::new(Metrics::new()),
+        lease: Arc::new(Lease { instance: "metrics-test".into(), duration_ms: 30_000 }),
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let root = format!("http://{}", listener.local_addr().unwrap());
@@ -506,12 +507,16 @@ async fn restart_counts_interrupted_jobs() {
         use_compression: false,
         use_encryption: false,
         config: json!({"configuration": {"count": 10}}),
+        received_by: None,
     };
     store.create_job(new_job, Millis::now()).await.unwrap();
-    store.claim_next_job(Millis::now()).await.unwrap().expect("the job is claimed");
+    // A lease of 1 ms has expired when the server starts, and one attempt is all it allows.
+    let lease = Lease { instance: "crashed".into(), duration_ms: 1 };
+    store.claim_next_job(&lease, Millis::now()).await.unwrap().expect("the job is claimed");
     store.close().await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
 
-    let server = casualty_server::start(Config { port: 0, data_dir, job_threads: 1, ..Config::default() }).await.expect("the server starts");
+    let server = casualty_server::start(Config { port: 0, data_dir, job_threads: 1, job_max_attempts: 1, ..Config::default() }).await.expect("the server starts");
     let scrape = Scrape::parse(&reqwest::get(format!("http://{}/metrics", server.address)).await.unwrap().text().await.unwrap());
     assert_eq!(scrape.expect("job_status_changes_total", &[("from_status", "running"), ("to_status", "failed")]), 1.0);
     assert_eq!(scrape.expect("patient_generation_errors_total", &[("error_type", "interrupted")]), 1.0);

@@ -47,6 +47,23 @@ pub enum StoreError {
         /// The migration runner's reason.
         source: sqlx::migrate::MigrateError,
     },
+    /// The PostgreSQL server could not be reached or refused the connection.
+    #[error("failed to connect to the database {url}: {source}")]
+    Connect {
+        /// The database URL, with its password replaced by `***`.
+        url: String,
+        /// The database driver's reason.
+        source: sqlx::Error,
+    },
+    /// The schema migrations of a PostgreSQL database failed, for example because a newer
+    /// version wrote it or an applied migration was changed afterwards.
+    #[error("failed to migrate the database {url}: {source}")]
+    MigrateDatabase {
+        /// The database URL, with its password replaced by `***`.
+        url: String,
+        /// The migration runner's reason.
+        source: sqlx::migrate::MigrateError,
+    },
     /// No such entity, or it belongs to another API key. The two cases give the same error, so a
     /// key cannot learn which ids other keys use.
     #[error("{entity} {id} not found")]

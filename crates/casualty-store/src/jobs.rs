@@ -4,11 +4,16 @@
 //! ```text
 //!             claim_next_job              complete_job
 //!   pending ───────────────▶ running ───────────────▶ completed
-//!      │                      │   │      fail_job
-//!      │ request_cancel       │   └───────────────────▶ failed
-//!      │                      │ mark_cancelled          (also fail_interrupted_jobs)
-//!      └──────────────────────┴──────────────────────▶ cancelled
+//!    ▲ │ ◀─────────────────── │ │ │      fail_job
+//!    │ │ recover_expired_jobs │ │ └─────────────────▶ failed
+//!    │ │ request_cancel       │ │                     (also recover_expired_jobs)
+//!    │ └──────────────────────┴─┴───────────────────▶ cancelled
 //! ```
+//!
+//! A claim gives the job a lease: the claiming instance's id and an expiry time, renewed by every
+//! `update_progress`. `recover_expired_jobs` puts a running job whose lease expired back to
+//! pending, or fails it once it has used its attempts, so the job of an instance that died is run
+//! again by another one.
 //!
 //! `request_cancel` cancels a pending job at once. On a running job it only records the request.
 //! `update_progress` then returns `JobControl::Cancel` to the worker, which stops and calls
@@ -25,8 +30,9 @@ pub use crate::ids::JobId;
 use crate::keys::KeyId;
 use crate::time::Millis;
 
-/// The error of every job that was running when the service stopped.
-pub const INTERRUPTED_ERROR: &str = "interrupted by a server restart";
+/// The error of a job whose lease expired after its last allowed attempt: the instance running it
+/// stopped or lost the database without finishing it.
+pub const INTERRUPTED_ERROR: &str = "interrupted: the server running the job stopped renewing its lease";
 /// Maximum characters in a phase name given to `update_progress`.
 pub const MAX_PHASE_CHARS: usize = 64;
 /// Maximum characters kept of an error message given to `fail_job`; longer ones are cut.
@@ -75,7 +81,7 @@ impl JobStatus {
     /// machine; every backend checks it before changing a status.
     pub fn can_become(self, next: JobStatus) -> bool {
         use JobStatus::{Cancelled, Completed, Failed, Pending, Running};
-        matches!((self, next), (Pending, Running) | (Pending, Cancelled) | (Running, Completed) | (Running, Failed) | (Running, Cancelled))
+        matches!((self, next), (Pending, Running) | (Pending, Cancelled) | (Running, Pending) | (Running, Completed) | (Running, Failed) | (Running, Cancelled))
     }
 }
 
@@ -174,6 +180,10 @@ pub struct NewJob {
     /// The scenario or request body as JSON, an object. It must not contain a password: a key
     /// named `encryption_password` or `password` anywhere is rejected.
     pub config: Value,
+    /// The instance that received the request and keeps in memory what the store must not
+    /// keep, the encryption password. Other instances claim the job only after it waited for a
+    /// lease's duration, when that instance is likely gone. `None` when any instance may run it.
+    pub received_by: Option<String>,
 }
 
 /// An output file of a completed job.
@@ -228,6 +238,61 @@ pub struct Job {
     pub updated_at: Millis,
     /// When it reached a final status.
     pub finished_at: Option<Millis>,
+    /// The id of the service instance that claimed it last, kept after it finishes.
+    pub claimed_by: Option<String>,
+    /// When the running job's lease expires unless its instance renews it; `None` unless running.
+    pub lease_expires_at: Option<Millis>,
+    /// How many times a worker claimed it.
+    pub attempts: u32,
+}
+
+/// The lease that a service instance takes on each job it claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The instance's id, unique among the instances sharing the database, 1 to 64 characters.
+    pub instance: String,
+    /// How long a claim lasts without renewal, in milliseconds; `update_progress` renews it.
+    pub duration_ms: i64,
+}
+
+/// The outcome of [`crate::Store::recover_expired_jobs`] for one job whose lease expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveredJob {
+    /// The job.
+    pub id: JobId,
+    /// [`JobStatus::Pending`] when it waits for another attempt, [`JobStatus::Failed`] when it
+    /// used all of them.
+    pub status: JobStatus,
+}
+
+/// Builds the message of a claim's event, which names the instance, for example
+/// `claimed by instance a1b2 (attempt 1)`.
+pub(crate) fn claim_message(instance: &str, attempt: u32) -> String {
+    format!("claimed by instance {instance} (attempt {attempt})")
+}
+
+/// Builds the message of the event of a job recovered after its lease expired.
+pub(crate) fn recovery_message(status: JobStatus, attempts: i64) -> String {
+    match status {
+        JobStatus::Pending => format!("lease expired after attempt {attempts}; queued again"),
+        _ => format!("lease expired after attempt {attempts}, the last one allowed; {INTERRUPTED_ERROR}"),
+    }
+}
+
+/// Checks a lease: an instance id of 1 to 64 printable ASCII characters and a positive duration.
+pub(crate) fn validate_lease(lease: &Lease) -> Result<(), StoreError> {
+    let instance_valid = !lease.instance.is_empty() && lease.instance.len() <= 64 && lease.instance.chars().all(|c| c.is_ascii_graphic());
+    if !instance_valid {
+        return Err(StoreError::InvalidInput {
+            field: "lease.instance",
+            value: format!("{:?}", shorten(&lease.instance)),
+            expected: "1 to 64 printable ASCII characters without spaces".to_string(),
+        });
+    }
+    if lease.duration_ms <= 0 {
+        return Err(StoreError::InvalidInput { field: "lease.duration_ms", value: lease.duration_ms.to_string(), expected: "a positive number of milliseconds".to_string() });
+    }
+    Ok(())
 }
 
 /// One status change of a job.
@@ -250,6 +315,9 @@ pub enum JobControl {
     Continue,
     /// The owner asked to cancel: stop, remove partial output and call `mark_cancelled`.
     Cancel,
+    /// The lease expired and another instance claimed the job: stop, remove partial output and
+    /// record nothing, because the job belongs to that instance now.
+    Abandon,
 }
 
 /// Checks a new job: at least one patient and one format, and a JSON object without passwords.
@@ -359,7 +427,7 @@ mod tests {
             .filter(|(from, to)| from.can_become(*to))
             .collect();
         use JobStatus::{Cancelled, Completed, Failed, Pending, Running};
-        assert_eq!(allowed, vec![(Pending, Running), (Pending, Cancelled), (Running, Completed), (Running, Failed), (Running, Cancelled)]);
+        assert_eq!(allowed, vec![(Pending, Running), (Pending, Cancelled), (Running, Pending), (Running, Completed), (Running, Failed), (Running, Cancelled)]);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The persistent state of the casualty generation service: API keys, rate-limit counters,
 //! generation jobs and saved configurations, behind one [`Store`] trait.
 //!
-//! [`SqliteStore`] keeps everything in one SQLite file in the service's data folder. A
-//! PostgreSQL implementation for several service instances sharing one database is planned. It
-//! must pass the same backend-neutral tests (the `testsuite` feature) and keep the semantics
+//! [`SqliteStore`] keeps everything in one SQLite file in the service's data folder, for one
+//! service instance. [`PgStore`] keeps it in a PostgreSQL database that several instances share.
+//! Both pass the same backend-neutral tests (the `testsuite` feature) and keep the semantics
 //! described in `docs/store.md`.
 //!
 //! The store never reads the clock: every operation that records or compares a time takes
@@ -29,6 +29,8 @@ mod ids;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
+mod postgres;
+mod rows;
 mod sqlite;
 #[cfg(feature = "testsuite")]
 #[doc(hidden)]
@@ -41,9 +43,10 @@ use serde_json::Value;
 pub use crate::configurations::{Configuration, ConfigurationId};
 pub use crate::error::{AdmitError, AuthError, StoreError};
 pub use crate::ids::ParseIdError;
-pub use crate::jobs::{Job, JobControl, JobEvent, JobId, JobStatus, NewJob, OutputFile, Priority};
+pub use crate::jobs::{Job, JobControl, JobEvent, JobId, JobStatus, Lease, NewJob, OutputFile, Priority, RecoveredJob};
 pub use crate::keys::{ApiKey, EnsuredKey, KeyId, KeyKind, KeyLimits, KeySecret, KeyStatus, NewKey, RateLimits};
 pub use crate::limits::{Quota, Rejection, RequestKind, Usage, Window, WindowCounts};
+pub use crate::postgres::{redact_database_url, PgStore};
 pub use crate::sqlite::{SqliteStore, DATABASE_FILE};
 pub use crate::time::{Millis, ParseTimeError};
 
@@ -177,18 +180,27 @@ pub trait Store: Send + Sync {
     async fn list_jobs(&self, owner: KeyId, status: Option<JobStatus>, page: u32, per_page: u32) -> Result<(Vec<Job>, u64), StoreError>;
 
     /// Takes the pending job with the highest priority, the oldest among equals, and marks it
-    /// running at `now`, atomically: two workers never claim the same job. `None` when no job
-    /// is pending.
-    async fn claim_next_job(&self, now: Millis) -> Result<Option<Job>, StoreError>;
+    /// running at `now` under `lease`, atomically: two workers never claim the same job, even on
+    /// different instances. The claim counts as an attempt and its event names the instance.
+    /// `None` when no job is pending.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidInput`] for an invalid lease.
+    async fn claim_next_job(&self, lease: &Lease, now: Millis) -> Result<Option<Job>, StoreError>;
 
-    /// Records a running job's progress and returns whether the worker should go on.
+    /// Records a running job's progress, renews its lease to `now` plus the duration of the
+    /// claim, and returns whether the worker should go on. A cancellation requested through any
+    /// instance reaches the worker here. When another instance than `instance` holds the claim,
+    /// because this one's lease expired, nothing changes and the answer is
+    /// [`JobControl::Abandon`].
     ///
     /// # Errors
     ///
     /// [`StoreError::InvalidTransition`] when the job is not running (its target is `running`);
     /// [`StoreError::InvalidInput`] for an empty phase, a negative or non-finite rate or more
     /// patients than the job's total.
-    async fn update_progress(&self, id: JobId, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError>;
+    async fn update_progress(&self, id: JobId, instance: &str, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError>;
 
     /// Marks a running job completed with its output files and run summary.
     ///
@@ -229,9 +241,11 @@ pub trait Store: Send + Sync {
     /// [`StoreError::NotFound`]; [`StoreError::JobNotFinished`] for a pending or running job.
     async fn delete_job(&self, owner: KeyId, id: JobId) -> Result<Job, StoreError>;
 
-    /// Marks every running job failed with the error "interrupted by a server restart" and
-    /// returns their ids. A single instance calls it at start-up, before claiming jobs.
-    async fn fail_interrupted_jobs(&self, now: Millis) -> Result<Vec<JobId>, StoreError>;
+    /// Recovers the running jobs whose lease expired at or before `now`, because the instance
+    /// running them stopped renewing it: a job that was claimed fewer than `max_attempts` times
+    /// goes back to pending, and any other fails with [`jobs::INTERRUPTED_ERROR`]. Returns what
+    /// happened to each, ordered by id. Every instance calls it at start-up and periodically.
+    async fn recover_expired_jobs(&self, max_attempts: u32, now: Millis) -> Result<Vec<RecoveredJob>, StoreError>;
 
     /// Returns every key's finished jobs that finished before `cutoff`, oldest first, for the
     /// retention sweep.

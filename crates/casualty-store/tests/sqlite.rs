@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use casualty_store::testsuite::{at, new_job, T0};
-use casualty_store::{JobStatus, KeyKind, KeyLimits, NewKey, Priority, SqliteStore, Store, StoreError, DATABASE_FILE};
+use casualty_store::testsuite::{at, lease, new_job, T0, LEASE_MS};
+use casualty_store::{JobStatus, KeyKind, RecoveredJob, KeyLimits, NewKey, Priority, SqliteStore, Store, StoreError, DATABASE_FILE};
 use sha2::Digest as _;
 use sqlx::{Connection, SqliteConnection};
 use tempfile::TempDir;
@@ -48,7 +48,7 @@ async fn open_creates_folder_and_schema() {
     tables.sort();
     assert_eq!(tables, vec!["_sqlx_migrations", "api_keys", "api_requests", "configuration_versions", "configurations", "job_events", "jobs"]);
     let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(&mut connection).await.expect("migrations");
-    assert_eq!(applied, 1);
+    assert_eq!(applied, 2);
 }
 
 #[tokio::test]
@@ -68,7 +68,7 @@ async fn open_existing_database_keeps_data() {
 
     let mut connection = raw_connection(dir.path()).await;
     let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&mut connection).await.expect("migrations");
-    assert_eq!(applied, 1, "no migration runs twice");
+    assert_eq!(applied, 2, "no migration runs twice");
 }
 
 #[tokio::test]
@@ -118,26 +118,26 @@ async fn stored_secret_is_only_hash() {
 }
 
 #[tokio::test]
-async fn fail_interrupted_jobs_after_reopen() {
+async fn expired_lease_requeues_after_reopen() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let store = SqliteStore::open(dir.path()).await.expect("open");
     let (key, _) = store.create_key(new_key("worker"), T0).await.expect("a key");
     let job = store.create_job(new_job(key.id, Priority::High), T0).await.expect("a job");
     let waiting = store.create_job(new_job(key.id, Priority::Low), at(1)).await.expect("a job");
-    let claimed = store.claim_next_job(at(10)).await.expect("claim").expect("a job");
+    let claimed = store.claim_next_job(&lease("stopped"), at(10)).await.expect("claim").expect("a job");
     assert_eq!(claimed.id, job.id);
-    store.update_progress(job.id, "generating", 30, Some(100.0), at(20)).await.expect("progress");
+    store.update_progress(job.id, "stopped", "generating", 30, Some(100.0), at(20)).await.expect("progress");
     // The service stops without finishing the job.
     store.close().await;
     drop(store);
 
     let restarted = SqliteStore::open(dir.path()).await.expect("reopen");
-    let failed = restarted.fail_interrupted_jobs(at(1_000)).await.expect("fail_interrupted_jobs works");
-    assert_eq!(failed, vec![job.id]);
-    let stored = restarted.get_job(key.id, job.id).await.expect("get_job").expect("the job");
-    assert_eq!(stored.status, JobStatus::Failed);
-    assert_eq!(stored.error.as_deref(), Some("interrupted by a server restart"));
-    assert_eq!(stored.patients_done, 30, "the progress before the restart stays");
-    let next = restarted.claim_next_job(at(1_001)).await.expect("claim").expect("the waiting job");
-    assert_eq!(next.id, waiting.id);
+    assert!(restarted.recover_expired_jobs(3, at(20 + LEASE_MS - 1)).await.expect("recover").is_empty(), "the lease still runs");
+    let recovered = restarted.recover_expired_jobs(3, at(20 + LEASE_MS)).await.expect("recover");
+    assert_eq!(recovered, vec![RecoveredJob { id: job.id, status: JobStatus::Pending }]);
+    let next = restarted.claim_next_job(&lease("restarted"), at(20 + LEASE_MS + 1)).await.expect("claim").expect("the re-queued job");
+    assert_eq!(next.id, job.id, "the re-queued job keeps its priority");
+    assert_eq!(next.attempts, 2);
+    let after = restarted.claim_next_job(&lease("restarted"), at(20 + LEASE_MS + 2)).await.expect("claim").expect("the waiting job");
+    assert_eq!(after.id, waiting.id);
 }

@@ -49,6 +49,8 @@ pub async fn create_generation(State(state): State<AppState>, caller: Caller, Js
         use_compression: request.use_compression,
         use_encryption: request.password.is_some(),
         config: request.document,
+        // Only this instance has the password, so it should run the job.
+        received_by: request.password.is_some().then(|| state.lease.instance.clone()),
     };
     let job = state.store.create_job(new, Millis::now()).await?;
     state.metrics.record_transition(None, job.status);

@@ -4,7 +4,7 @@ use serde_json::Value;
 use sqlx::sqlite::SqlitePool;
 use sqlx::{Sqlite, Transaction};
 
-use super::rows::configuration_from_row;
+use crate::rows::configuration_from_row;
 use crate::configurations::{Configuration, ConfigurationId};
 use crate::error::StoreError;
 use crate::jobs::validate_document;

@@ -6,11 +6,12 @@ use serde_json::Value;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{Sqlite, Transaction};
 
-use super::rows::{event_from_row, job_from_row, missing_reference, outputs_json, to_i64, JOB_COLUMNS};
+use crate::jobs::{claim_message, recovery_message};
+use crate::rows::{event_from_row, job_from_row, missing_reference, outputs_json, to_i64, JOB_COLUMNS};
 use crate::error::StoreError;
 use crate::jobs::{
-    page_offset, truncate_error, validate_new_job, validate_progress, Job, JobControl, JobEvent, JobId, JobStatus, NewJob, OutputFile,
-    INTERRUPTED_ERROR,
+    page_offset, truncate_error, validate_lease, validate_new_job, validate_progress, Job, JobControl, JobEvent, JobId, JobStatus, Lease, NewJob,
+    OutputFile, RecoveredJob, INTERRUPTED_ERROR,
 };
 use crate::keys::KeyId;
 use crate::time::Millis;
@@ -21,8 +22,8 @@ pub(super) async fn create_job(pool: &SqlitePool, new: NewJob, now: Millis) -> R
     let formats = serde_json::to_string(&new.formats).map_err(|error| StoreError::Corrupt(format!("formats: {error}")))?;
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
-        "INSERT INTO jobs (id, owner_key_id, status, priority, total_patients, formats, use_compression, use_encryption, config, created_at, updated_at) \
-         VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        "INSERT INTO jobs (id, owner_key_id, status, priority, total_patients, formats, use_compression, use_encryption, config, created_at, updated_at, \
+         received_by) VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
     )
     .bind(id.to_string())
     .bind(new.owner.to_string())
@@ -33,6 +34,7 @@ pub(super) async fn create_job(pool: &SqlitePool, new: NewJob, now: Millis) -> R
     .bind(new.use_encryption)
     .bind(new.config.to_string())
     .bind(now.as_unix_millis())
+    .bind(new.received_by.as_deref())
     .execute(&mut *transaction)
     .await
     .map_err(|error| missing_reference(error, "API key", new.owner.to_string()))?;
@@ -68,28 +70,35 @@ pub(super) async fn list_jobs(pool: &SqlitePool, owner: KeyId, status: Option<Jo
     Ok((jobs, total.unsigned_abs()))
 }
 
-pub(super) async fn claim_next_job(pool: &SqlitePool, now: Millis) -> Result<Option<Job>, StoreError> {
+pub(super) async fn claim_next_job(pool: &SqlitePool, lease: &Lease, now: Millis) -> Result<Option<Job>, StoreError> {
+    validate_lease(lease)?;
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let sql = format!(
-        "UPDATE jobs SET status = 'running', started_at = ?1, updated_at = ?1 \
-         WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' ORDER BY priority DESC, created_at, seq LIMIT 1) \
+        "UPDATE jobs SET status = 'running', started_at = ?1, updated_at = ?1, claimed_by = ?2, lease_ms = ?3, lease_expires_at = ?1 + ?3, \
+         attempts = attempts + 1 \
+         WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' AND (received_by IS NULL OR received_by = ?2 OR created_at <= ?1 - ?3) \
+         ORDER BY priority DESC, created_at, seq LIMIT 1) \
          RETURNING {JOB_COLUMNS}"
     );
-    let Some(row) = sqlx::query(&sql).bind(now.as_unix_millis()).fetch_optional(&mut *transaction).await? else {
+    let Some(row) = sqlx::query(&sql).bind(now.as_unix_millis()).bind(&lease.instance).bind(lease.duration_ms).fetch_optional(&mut *transaction).await? else {
         return Ok(None);
     };
     let job = job_from_row(&row)?;
-    record_event(&mut transaction, job.id, Some(JobStatus::Pending), JobStatus::Running, None, now).await?;
+    let message = claim_message(&lease.instance, job.attempts);
+    record_event(&mut transaction, job.id, Some(JobStatus::Pending), JobStatus::Running, Some(&message), now).await?;
     transaction.commit().await?;
     Ok(Some(job))
 }
 
-pub(super) async fn update_progress(pool: &SqlitePool, id: JobId, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError> {
+pub(super) async fn update_progress(pool: &SqlitePool, id: JobId, instance: &str, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError> {
     validate_progress(phase, rate_per_second)?;
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let job = select_job(&mut transaction, id).await?;
     if job.status != JobStatus::Running {
         return Err(StoreError::InvalidTransition { job: id, from: job.status, to: JobStatus::Running });
+    }
+    if job.claimed_by.as_deref() != Some(instance) {
+        return Ok(JobControl::Abandon);
     }
     if patients_done > job.total_patients {
         return Err(StoreError::InvalidInput {
@@ -98,7 +107,7 @@ pub(super) async fn update_progress(pool: &SqlitePool, id: JobId, phase: &str, p
             expected: format!("at most the job's total of {} patients", job.total_patients),
         });
     }
-    sqlx::query("UPDATE jobs SET phase = ?2, patients_done = ?3, rate_per_second = ?4, updated_at = ?5 WHERE id = ?1")
+    sqlx::query("UPDATE jobs SET phase = ?2, patients_done = ?3, rate_per_second = ?4, updated_at = ?5, lease_expires_at = ?5 + COALESCE(lease_ms, 0) WHERE id = ?1")
         .bind(id.to_string())
         .bind(phase)
         .bind(to_i64(patients_done, "patients_done")?)
@@ -115,8 +124,8 @@ pub(super) async fn complete_job(pool: &SqlitePool, id: JobId, outputs: Vec<Outp
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let from = check_transition(&mut transaction, id, JobStatus::Completed).await?;
     sqlx::query(
-        "UPDATE jobs SET status = 'completed', patients_done = total_patients, outputs = ?2, summary = ?3, updated_at = ?4, finished_at = ?4 \
-         WHERE id = ?1",
+        "UPDATE jobs SET status = 'completed', patients_done = total_patients, outputs = ?2, summary = ?3, updated_at = ?4, finished_at = ?4, \
+         lease_expires_at = NULL WHERE id = ?1",
     )
     .bind(id.to_string())
     .bind(outputs_json(&outputs))
@@ -131,7 +140,7 @@ pub(super) async fn fail_job(pool: &SqlitePool, id: JobId, error: &str, now: Mil
     let error = truncate_error(error);
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let from = check_transition(&mut transaction, id, JobStatus::Failed).await?;
-    sqlx::query("UPDATE jobs SET status = 'failed', error = ?2, updated_at = ?3, finished_at = ?3 WHERE id = ?1")
+    sqlx::query("UPDATE jobs SET status = 'failed', error = ?2, updated_at = ?3, finished_at = ?3, lease_expires_at = NULL WHERE id = ?1")
         .bind(id.to_string())
         .bind(&error)
         .bind(now.as_unix_millis())
@@ -175,7 +184,7 @@ pub(super) async fn mark_cancelled(pool: &SqlitePool, id: JobId, now: Millis) ->
         // A pending job is cancelled through `request_cancel`; this call is the worker's.
         return Err(StoreError::InvalidTransition { job: id, from, to: JobStatus::Cancelled });
     }
-    sqlx::query("UPDATE jobs SET status = 'cancelled', updated_at = ?2, finished_at = ?2 WHERE id = ?1")
+    sqlx::query("UPDATE jobs SET status = 'cancelled', updated_at = ?2, finished_at = ?2, lease_expires_at = NULL WHERE id = ?1")
         .bind(id.to_string())
         .bind(now.as_unix_millis())
         .execute(&mut *transaction)
@@ -194,24 +203,37 @@ pub(super) async fn delete_job(pool: &SqlitePool, owner: KeyId, id: JobId) -> Re
     Ok(job)
 }
 
-pub(super) async fn fail_interrupted_jobs(pool: &SqlitePool, now: Millis) -> Result<Vec<JobId>, StoreError> {
+pub(super) async fn recover_expired_jobs(pool: &SqlitePool, max_attempts: u32, now: Millis) -> Result<Vec<RecoveredJob>, StoreError> {
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let ids: Vec<String> = sqlx::query_scalar(
-        "UPDATE jobs SET status = 'failed', error = ?1, updated_at = ?2, finished_at = ?2 WHERE status = 'running' RETURNING id",
-    )
-    .bind(INTERRUPTED_ERROR)
-    .bind(now.as_unix_millis())
-    .fetch_all(&mut *transaction)
-    .await?;
-    let mut failed = Vec::with_capacity(ids.len());
-    for text in ids {
+    // A job running before leases existed has no expiry and counts as expired.
+    let expired: Vec<(String, i64)> = sqlx::query_as("SELECT id, attempts FROM jobs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= ?1) ORDER BY id")
+        .bind(now.as_unix_millis())
+        .fetch_all(&mut *transaction)
+        .await?;
+    let mut recovered = Vec::with_capacity(expired.len());
+    for (text, attempts) in expired {
         let id: JobId = text.parse().map_err(|_| StoreError::Corrupt(format!("jobs.id: unexpected value {text:?}")))?;
-        record_event(&mut transaction, id, Some(JobStatus::Running), JobStatus::Failed, Some(INTERRUPTED_ERROR), now).await?;
-        failed.push(id);
+        let status = if attempts < i64::from(max_attempts) { JobStatus::Pending } else { JobStatus::Failed };
+        let message = recovery_message(status, attempts);
+        if status == JobStatus::Pending {
+            sqlx::query("UPDATE jobs SET status = 'pending', phase = NULL, patients_done = 0, rate_per_second = NULL, lease_expires_at = NULL, updated_at = ?2 WHERE id = ?1")
+                .bind(&text)
+                .bind(now.as_unix_millis())
+                .execute(&mut *transaction)
+                .await?;
+        } else {
+            sqlx::query("UPDATE jobs SET status = 'failed', error = ?2, lease_expires_at = NULL, updated_at = ?3, finished_at = ?3 WHERE id = ?1")
+                .bind(&text)
+                .bind(INTERRUPTED_ERROR)
+                .bind(now.as_unix_millis())
+                .execute(&mut *transaction)
+                .await?;
+        }
+        record_event(&mut transaction, id, Some(JobStatus::Running), status, Some(&message), now).await?;
+        recovered.push(RecoveredJob { id, status });
     }
     transaction.commit().await?;
-    failed.sort();
-    Ok(failed)
+    Ok(recovered)
 }
 
 pub(super) async fn jobs_finished_before(pool: &SqlitePool, cutoff: Millis) -> Result<Vec<Job>, StoreError> {

@@ -4,7 +4,7 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
 use subtle::ConstantTimeEq;
 
-use super::rows::{key_from_row, limit_value, KEY_COLUMNS};
+use crate::rows::{key_from_row, limit_value, KEY_COLUMNS};
 use crate::error::{AuthError, StoreError};
 use crate::keys::{
     display_prefix, generate_secret, hash_secret, validate_fixed_secret, validate_new_key, ApiKey, EnsuredKey, KeyId, KeyLimits, KeySecret, KeyStatus,

@@ -4,7 +4,7 @@
 use sqlx::sqlite::SqlitePool;
 use sqlx::Row;
 
-use super::rows::{missing_reference, to_i64};
+use crate::rows::{missing_reference, to_i64};
 use crate::error::{AdmitError, StoreError};
 use crate::keys::{KeyId, RateLimits};
 use crate::limits::{excess, latest, limited_windows, rejection, tightest, Quota, RequestKind, Usage, Window, WindowCounts};

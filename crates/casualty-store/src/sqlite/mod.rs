@@ -10,7 +10,7 @@ mod configurations;
 mod jobs;
 mod keys;
 mod limits;
-mod rows;
+
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,7 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::configurations::{Configuration, ConfigurationId};
 use crate::error::{AdmitError, AuthError, StoreError};
-use crate::jobs::{Job, JobControl, JobEvent, JobId, JobStatus, NewJob, OutputFile};
+use crate::jobs::{Job, JobControl, JobEvent, JobId, JobStatus, Lease, NewJob, OutputFile, RecoveredJob};
 use crate::keys::{ApiKey, EnsuredKey, KeyId, KeyLimits, KeySecret, NewKey, RateLimits};
 use crate::limits::{Quota, RequestKind, Usage};
 use crate::time::Millis;
@@ -180,12 +180,12 @@ impl Store for SqliteStore {
         jobs::list_jobs(&self.pool, owner, status, page, per_page).await
     }
 
-    async fn claim_next_job(&self, now: Millis) -> Result<Option<Job>, StoreError> {
-        jobs::claim_next_job(&self.pool, now).await
+    async fn claim_next_job(&self, lease: &Lease, now: Millis) -> Result<Option<Job>, StoreError> {
+        jobs::claim_next_job(&self.pool, lease, now).await
     }
 
-    async fn update_progress(&self, id: JobId, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError> {
-        jobs::update_progress(&self.pool, id, phase, patients_done, rate_per_second, now).await
+    async fn update_progress(&self, id: JobId, instance: &str, phase: &str, patients_done: u64, rate_per_second: Option<f64>, now: Millis) -> Result<JobControl, StoreError> {
+        jobs::update_progress(&self.pool, id, instance, phase, patients_done, rate_per_second, now).await
     }
 
     async fn complete_job(&self, id: JobId, outputs: Vec<OutputFile>, summary: Value, now: Millis) -> Result<Job, StoreError> {
@@ -208,8 +208,8 @@ impl Store for SqliteStore {
         jobs::delete_job(&self.pool, owner, id).await
     }
 
-    async fn fail_interrupted_jobs(&self, now: Millis) -> Result<Vec<JobId>, StoreError> {
-        jobs::fail_interrupted_jobs(&self.pool, now).await
+    async fn recover_expired_jobs(&self, max_attempts: u32, now: Millis) -> Result<Vec<RecoveredJob>, StoreError> {
+        jobs::recover_expired_jobs(&self.pool, max_attempts, now).await
     }
 
     async fn jobs_finished_before(&self, cutoff: Millis) -> Result<Vec<Job>, StoreError> {

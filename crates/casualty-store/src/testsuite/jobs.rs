@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{at, new_job, user_key, T0};
+use super::{at, lease, new_job, user_key, T0, LEASE_MS};
 use crate::jobs::INTERRUPTED_ERROR;
-use crate::{Job, JobControl, JobId, JobStatus, KeyId, OutputFile, Priority, Store, StoreError};
+use crate::{Job, JobControl, JobId, JobStatus, KeyId, Lease, OutputFile, Priority, RecoveredJob, Store, StoreError};
 
 /// Creates a normal-priority job of `owner` at `now`.
 async fn create(store: &dyn Store, owner: KeyId, now: crate::Millis) -> Job {
@@ -18,7 +18,7 @@ async fn create(store: &dyn Store, owner: KeyId, now: crate::Millis) -> Job {
 /// Creates a job and claims it, so that it is running; the store must hold no other pending job.
 async fn running(store: &dyn Store, owner: KeyId) -> Job {
     let job = create(store, owner, T0).await;
-    let claimed = store.claim_next_job(at(1_000)).await.expect("claim works").expect("a pending job");
+    let claimed = store.claim_next_job(&lease("instance-a"), at(1_000)).await.expect("claim works").expect("a pending job");
     assert_eq!(claimed.id, job.id);
     claimed
 }
@@ -116,20 +116,20 @@ pub async fn claim_next_job_follows_priority(store: &dyn Store) {
     }
 
     let mut order = Vec::new();
-    while let Some(job) = store.claim_next_job(at(100)).await.expect("claim works") {
+    while let Some(job) = store.claim_next_job(&lease("instance-a"), at(100)).await.expect("claim works") {
         assert_eq!(job.status, JobStatus::Running);
         assert_eq!(job.started_at, Some(at(100)));
         order.push(names[&job.id]);
     }
     assert_eq!(order, vec!["high-early", "high-late", "high-same-millisecond", "normal-old", "normal-new", "low"]);
-    assert!(store.claim_next_job(at(200)).await.expect("claim works").is_none(), "nothing is left");
+    assert!(store.claim_next_job(&lease("instance-a"), at(200)).await.expect("claim works").is_none(), "nothing is left");
 }
 
 /// Checks that a job runs, reports progress and completes, with an event for each change.
 pub async fn job_lifecycle_completes(store: &dyn Store) {
     let owner = user_key(store, "owner").await;
     let job = running(store, owner.id).await;
-    let control = store.update_progress(job.id, "generating", 40, Some(1_250.5), at(2_000)).await.expect("progress is recorded");
+    let control = store.update_progress(job.id, "instance-a", "generating", 40, Some(1_250.5), at(2_000)).await.expect("progress is recorded");
     assert_eq!(control, JobControl::Continue);
     let progressing = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
     assert_eq!(progressing.phase.as_deref(), Some("generating"));
@@ -165,7 +165,7 @@ pub async fn job_invalid_transitions_rejected(store: &dyn Store) {
     assert_invalid_transition(error, JobStatus::Pending, JobStatus::Failed);
     let error = store.mark_cancelled(pending.id, at(1)).await.expect_err("only a worker's running job is marked cancelled");
     assert_invalid_transition(error, JobStatus::Pending, JobStatus::Cancelled);
-    let error = store.update_progress(pending.id, "generating", 1, None, at(1)).await.expect_err("a pending job has no progress");
+    let error = store.update_progress(pending.id, "instance-a", "generating", 1, None, at(1)).await.expect_err("a pending job has no progress");
     assert_invalid_transition(error, JobStatus::Pending, JobStatus::Running);
     assert_eq!(store.get_job(owner.id, pending.id).await.expect("get_job").expect("the job"), pending, "unchanged");
 
@@ -175,7 +175,7 @@ pub async fn job_invalid_transitions_rejected(store: &dyn Store) {
     assert_invalid_transition(error, JobStatus::Cancelled, JobStatus::Completed);
     let error = store.fail_job(pending.id, "late", at(3)).await.expect_err("a cancelled job cannot fail");
     assert_invalid_transition(error, JobStatus::Cancelled, JobStatus::Failed);
-    assert!(store.claim_next_job(at(4)).await.expect("claim works").is_none(), "a cancelled job is never claimed");
+    assert!(store.claim_next_job(&lease("instance-a"), at(4)).await.expect("claim works").is_none(), "a cancelled job is never claimed");
     let after = store.get_job(owner.id, pending.id).await.expect("get_job").expect("the job");
     assert_eq!(after, cancelled, "unchanged by the rejected calls");
 
@@ -217,7 +217,7 @@ pub async fn request_cancel_signals_running_job(store: &dyn Store) {
     let again = store.request_cancel(owner.id, job.id, at(2_500)).await.expect("asking again is allowed");
     assert_eq!(again.cancel_requested_at, Some(at(2_000)), "the first request time stays");
 
-    let control = store.update_progress(job.id, "generating", 50, None, at(3_000)).await.expect("progress");
+    let control = store.update_progress(job.id, "instance-a", "generating", 50, None, at(3_000)).await.expect("progress");
     assert_eq!(control, JobControl::Cancel);
     let cancelled = store.mark_cancelled(job.id, at(4_000)).await.expect("the worker stopped");
     assert_eq!(cancelled.status, JobStatus::Cancelled);
@@ -257,12 +257,12 @@ pub async fn update_progress_rejects_invalid_input(store: &dyn Store) {
         ("generating", 1, Some(f64::NAN), "rate_per_second"),
     ];
     for (phase, done, rate, field) in cases {
-        let error = store.update_progress(job.id, phase, done, rate, at(2_000)).await.expect_err("invalid progress");
+        let error = store.update_progress(job.id, "instance-a", phase, done, rate, at(2_000)).await.expect_err("invalid progress");
         assert!(matches!(error, StoreError::InvalidInput { field: actual, .. } if actual == field), "{field}: {error}");
     }
     let unchanged = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
     assert_eq!(unchanged.patients_done, 0);
-    let control = store.update_progress(job.id, "writing", 100, Some(0.0), at(3_000)).await.expect("all patients done is valid");
+    let control = store.update_progress(job.id, "instance-a", "writing", 100, Some(0.0), at(3_000)).await.expect("all patients done is valid");
     assert_eq!(control, JobControl::Continue);
 }
 
@@ -273,7 +273,7 @@ pub async fn list_jobs_pages_and_filters(store: &dyn Store) {
     for offset in 0..5 {
         created.push(create(store, owner.id, at(offset)).await.id);
     }
-    let claimed = store.claim_next_job(at(10)).await.expect("claim").expect("a job");
+    let claimed = store.claim_next_job(&lease("instance-a"), at(10)).await.expect("claim").expect("a job");
     assert_eq!(claimed.id, created[0], "the oldest normal job");
 
     let (first_page, total) = store.list_jobs(owner.id, None, 1, 2).await.expect("page 1");
@@ -319,36 +319,108 @@ pub async fn delete_job_requires_finished_job(store: &dyn Store) {
     assert!(matches!(error, StoreError::JobNotFinished { status: JobStatus::Pending, .. }), "{error}");
 }
 
-/// Checks that every running job fails with the restart error and other jobs stay as they are.
-pub async fn fail_interrupted_jobs_fails_running_jobs(store: &dyn Store) {
+/// Checks that a claim records the instance, the lease and the attempt, and that progress
+/// renews the lease.
+pub async fn claim_next_job_takes_lease(store: &dyn Store) {
     let owner = user_key(store, "owner").await;
-    let mut running_ids = Vec::new();
-    for offset in 0..2 {
-        create(store, owner.id, at(offset)).await;
-        running_ids.push(store.claim_next_job(at(10)).await.expect("claim").expect("a job").id);
-    }
-    let completed = create(store, owner.id, at(20)).await;
-    store.claim_next_job(at(21)).await.expect("claim").expect("a job");
-    store.complete_job(completed.id, outputs(), json!({}), at(22)).await.expect("completes");
-    let pending = create(store, owner.id, at(30)).await;
+    let job = create(store, owner.id, at(0)).await;
+    assert_eq!((job.claimed_by.as_deref(), job.lease_expires_at, job.attempts), (None, None, 0), "a pending job has no lease");
 
-    let mut failed = store.fail_interrupted_jobs(at(1_000)).await.expect("fail_interrupted_jobs works");
-    failed.sort();
-    running_ids.sort();
-    assert_eq!(failed, running_ids);
-    for id in &running_ids {
-        let job = store.get_job(owner.id, *id).await.expect("get_job").expect("the job");
-        assert_eq!(job.status, JobStatus::Failed);
-        assert_eq!(job.error.as_deref(), Some(INTERRUPTED_ERROR));
-        assert_eq!(job.finished_at, Some(at(1_000)));
-        let events = store.get_job_events(owner.id, *id).await.expect("events").expect("the job");
-        assert_eq!(events.last().map(|event| (event.from, event.to)), Some((Some(JobStatus::Running), JobStatus::Failed)));
+    let claimed = store.claim_next_job(&lease("instance-a"), at(10)).await.expect("claim").expect("a job");
+    assert_eq!(claimed.id, job.id);
+    assert_eq!(claimed.claimed_by.as_deref(), Some("instance-a"));
+    assert_eq!(claimed.lease_expires_at, Some(at(10 + LEASE_MS)));
+    assert_eq!(claimed.attempts, 1);
+    let events = store.get_job_events(owner.id, job.id).await.expect("events").expect("the job");
+    assert_eq!(events.last().and_then(|event| event.message.as_deref()), Some("claimed by instance instance-a (attempt 1)"));
+
+    store.update_progress(job.id, "instance-a", "generating", 10, None, at(500)).await.expect("progress");
+    let renewed = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
+    assert_eq!(renewed.lease_expires_at, Some(at(500 + LEASE_MS)), "progress renews the lease");
+    assert!(store.recover_expired_jobs(3, at(10 + LEASE_MS)).await.expect("recover").is_empty(), "the renewed lease has not expired");
+
+    let completed = store.complete_job(job.id, outputs(), json!({}), at(600)).await.expect("completes");
+    assert_eq!(completed.lease_expires_at, None, "a finished job holds no lease");
+    assert_eq!(completed.claimed_by.as_deref(), Some("instance-a"), "the instance that ran it stays recorded");
+
+    let invalid = [Lease { instance: String::new(), duration_ms: 1_000 }, Lease { instance: "a b".into(), duration_ms: 1_000 }, Lease { instance: "a".into(), duration_ms: 0 }];
+    for lease in invalid {
+        let error = store.claim_next_job(&lease, at(700)).await.expect_err("an invalid lease is rejected");
+        assert!(matches!(error, StoreError::InvalidInput { .. }), "{lease:?}: {error}");
     }
-    let untouched = store.get_job(owner.id, pending.id).await.expect("get_job").expect("the job");
-    assert_eq!(untouched.status, JobStatus::Pending);
-    let untouched = store.get_job(owner.id, completed.id).await.expect("get_job").expect("the job");
-    assert_eq!(untouched.status, JobStatus::Completed);
-    assert!(store.fail_interrupted_jobs(at(2_000)).await.expect("works").is_empty(), "nothing is running any more");
+}
+
+/// Checks that a job received by one instance waits for that instance for a lease's duration,
+/// and any instance may claim it after that.
+pub async fn claim_next_job_prefers_receiving_instance(store: &dyn Store) {
+    let owner = user_key(store, "owner").await;
+    let mut request = new_job(owner.id, Priority::Normal);
+    request.received_by = Some("instance-a".to_string());
+    let kept = store.create_job(request.clone(), at(0)).await.expect("a job");
+
+    assert!(store.claim_next_job(&lease("instance-b"), at(1)).await.expect("claim").is_none(), "another instance leaves the job alone");
+    let claimed = store.claim_next_job(&lease("instance-a"), at(2)).await.expect("claim").expect("the receiving instance claims it");
+    assert_eq!(claimed.id, kept.id);
+
+    let waiting = store.create_job(request, at(10)).await.expect("a job");
+    assert!(store.claim_next_job(&lease("instance-b"), at(10 + LEASE_MS - 1)).await.expect("claim").is_none(), "the job still waits for its instance");
+    let taken = store.claim_next_job(&lease("instance-b"), at(10 + LEASE_MS)).await.expect("claim").expect("after a lease's duration any instance claims it");
+    assert_eq!(taken.id, waiting.id);
+}
+
+/// Checks that jobs whose lease expired go back to pending until their last attempt, then fail,
+/// and that jobs with a live lease and other statuses are left alone.
+pub async fn recover_expired_jobs_requeues_then_fails(store: &dyn Store) {
+    let owner = user_key(store, "owner").await;
+    let job = create(store, owner.id, at(0)).await;
+    store.claim_next_job(&lease("instance-a"), at(10)).await.expect("claim").expect("a job");
+    store.update_progress(job.id, "instance-a", "generating", 30, Some(100.0), at(20)).await.expect("progress");
+    let live = create(store, owner.id, at(1)).await;
+    let completed = create(store, owner.id, at(2)).await;
+    let other = create(store, owner.id, at(3)).await;
+
+    // Just before the expiry nothing happens.
+    assert!(store.recover_expired_jobs(2, at(20 + LEASE_MS - 1)).await.expect("recover").is_empty());
+
+    // The second job is claimed later, so its lease outlives the first one's.
+    store.claim_next_job(&lease("instance-b"), at(5_000)).await.expect("claim").expect("a job");
+    store.claim_next_job(&lease("instance-b"), at(5_000)).await.expect("claim").expect("a job");
+    store.complete_job(completed.id, outputs(), json!({}), at(5_001)).await.expect("completes");
+
+    let expired_at = at(20 + LEASE_MS);
+    let recovered = store.recover_expired_jobs(2, expired_at).await.expect("recover");
+    assert_eq!(recovered, vec![RecoveredJob { id: job.id, status: JobStatus::Pending }]);
+    let queued = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
+    assert_eq!(queued.status, JobStatus::Pending);
+    assert_eq!(queued.patients_done, 0, "the next attempt starts again");
+    assert_eq!(queued.lease_expires_at, None);
+    assert_eq!(queued.finished_at, None);
+    let events = store.get_job_events(owner.id, job.id).await.expect("events").expect("the job");
+    let last = events.last().expect("an event");
+    assert_eq!((last.from, last.to), (Some(JobStatus::Running), JobStatus::Pending));
+    assert_eq!(last.message.as_deref(), Some("lease expired after attempt 1; queued again"));
+    assert_eq!(store.get_job(owner.id, live.id).await.expect("get_job").expect("the job").status, JobStatus::Running, "a live lease is kept");
+    assert_eq!(store.get_job(owner.id, other.id).await.expect("get_job").expect("the job").status, JobStatus::Pending, "a pending job is left alone");
+
+    // The re-queued job comes first again (it is the oldest), and its second attempt is the last.
+    let second = store.claim_next_job(&lease("instance-b"), at(LEASE_MS + 100)).await.expect("claim").expect("a job");
+    assert_eq!(second.id, job.id);
+    assert_eq!(second.attempts, 2);
+    assert_eq!(second.claimed_by.as_deref(), Some("instance-b"));
+    let stale = store.update_progress(job.id, "instance-a", "generating", 90, None, at(LEASE_MS + 200)).await.expect("progress of the first attempt");
+    assert_eq!(stale, JobControl::Abandon, "the instance whose lease expired learns that it lost the job");
+    let unchanged = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
+    assert_eq!(unchanged.patients_done, 0, "the first attempt records nothing more");
+    assert_eq!(unchanged.lease_expires_at, Some(at(LEASE_MS + 100 + LEASE_MS)), "nor renews the new lease");
+    let failed_at = at(LEASE_MS + 100 + LEASE_MS);
+    let recovered = store.recover_expired_jobs(2, failed_at).await.expect("recover");
+    assert!(recovered.contains(&RecoveredJob { id: job.id, status: JobStatus::Failed }), "{recovered:?}");
+    let failed = store.get_job(owner.id, job.id).await.expect("get_job").expect("the job");
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert_eq!(failed.error.as_deref(), Some(INTERRUPTED_ERROR));
+    assert_eq!(failed.finished_at, Some(failed_at));
+    assert!(store.recover_expired_jobs(2, failed_at.plus_millis(1)).await.expect("recover").iter().all(|recovered| recovered.id != job.id), "a failed job stays failed");
+    assert!(store.recover_expired_jobs(2, failed_at.plus_millis(1)).await.expect("recover").is_empty(), "each job is recovered once");
 }
 
 /// Checks that retention finds every key's jobs that finished before the cutoff, oldest first.
@@ -358,7 +430,7 @@ pub async fn jobs_finished_before_returns_old_jobs(store: &dyn Store) {
     let mut finished = Vec::new();
     for (owner, finished_at) in [(first.id, 100), (second.id, 200), (first.id, 300)] {
         let job = create(store, owner, at(finished_at - 50)).await;
-        store.claim_next_job(at(finished_at - 10)).await.expect("claim").expect("a job");
+        store.claim_next_job(&lease("instance-a"), at(finished_at - 10)).await.expect("claim").expect("a job");
         store.fail_job(job.id, "boom", at(finished_at)).await.expect("fails");
         finished.push(job.id);
     }
@@ -382,7 +454,7 @@ pub async fn count_jobs_by_status_counts_every_key(store: &dyn Store) {
     }
 
     create(store, first.id, T0).await;
-    store.claim_next_job(at(1_000)).await.expect("claim").expect("a job");
+    store.claim_next_job(&lease("instance-a"), at(1_000)).await.expect("claim").expect("a job");
     create(store, first.id, at(2_000)).await;
     create(store, second.id, at(3_000)).await;
     let counts = store.count_jobs_by_status().await.expect("works");
@@ -422,7 +494,7 @@ pub async fn claim_next_job_concurrent_claims_once(store: Arc<dyn Store>) {
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..10 {
         let store = Arc::clone(&store);
-        workers.spawn(async move { store.claim_next_job(at(100)).await });
+        workers.spawn(async move { store.claim_next_job(&lease("instance-a"), at(100)).await });
     }
     let mut claimed = Vec::new();
     while let Some(result) = workers.join_next().await {

@@ -17,12 +17,13 @@ pub mod configurations;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
+pub mod postgres;
 
 use std::num::NonZeroU32;
 
 use serde_json::json;
 
-use crate::{ApiKey, KeyId, KeyKind, KeyLimits, Millis, NewJob, NewKey, Priority, RateLimits, Store};
+use crate::{ApiKey, KeyId, KeyKind, KeyLimits, Lease, Millis, NewJob, NewKey, Priority, RateLimits, Store};
 
 /// Generates one `#[tokio::test]` per test of the suite. `$open` is an async function that
 /// returns `(Arc<dyn Store>, guard)` for a fresh, empty store. The calling crate needs `tokio`
@@ -65,7 +66,9 @@ macro_rules! store_tests {
             jobs::update_progress_rejects_invalid_input,
             jobs::list_jobs_pages_and_filters,
             jobs::delete_job_requires_finished_job,
-            jobs::fail_interrupted_jobs_fails_running_jobs,
+            jobs::claim_next_job_takes_lease,
+            jobs::claim_next_job_prefers_receiving_instance,
+            jobs::recover_expired_jobs_requeues_then_fails,
             jobs::jobs_finished_before_returns_old_jobs,
             jobs::count_jobs_by_status_counts_every_key,
             jobs::job_tenant_isolation,
@@ -109,6 +112,14 @@ pub fn at(offset: i64) -> Millis {
     T0.plus_millis(offset)
 }
 
+/// The lease duration of [`lease`], in milliseconds.
+pub const LEASE_MS: i64 = 30_000;
+
+/// Returns a lease of [`LEASE_MS`] for the instance `instance`.
+pub fn lease(instance: &str) -> Lease {
+    Lease { instance: instance.to_string(), duration_ms: LEASE_MS }
+}
+
 /// Creates a user key without limits at [`T0`].
 pub async fn user_key(store: &dyn Store, name: &str) -> ApiKey {
     let new = NewKey { name: name.to_string(), kind: KeyKind::User, limits: KeyLimits::default(), expires_at: None };
@@ -125,6 +136,7 @@ pub fn new_job(owner: KeyId, priority: Priority) -> NewJob {
         use_compression: false,
         use_encryption: true,
         config: json!({"configuration": {"name": "Test", "count": 100}, "priority": priority.as_str()}),
+        received_by: None,
     }
 }
 
