@@ -14,7 +14,7 @@
 #     scripts/bench-formats.sh
 #
 # Environment variables change what is measured:
-#   BENCH_FORMATS  formats, space-separated (default: "ndjson json csv xml xlsx fhir")
+#   BENCH_FORMATS  formats, space-separated (default: "ndjson json csv xml xlsx fhir parquet")
 #   BENCH_COUNTS   patient counts, space-separated (default: "100000 1000000")
 #   BENCH_KINDS    kinds of run, space-separated (default: "disk count")
 #   BENCH_THREADS  threads (default: 2)
@@ -24,7 +24,7 @@
 #                  exit). Disk runs of 10^6 patients write up to several GB there.
 set -euo pipefail
 
-formats=${BENCH_FORMATS:-"ndjson json csv xml xlsx fhir"}
+formats=${BENCH_FORMATS:-"ndjson json csv xml xlsx fhir parquet"}
 counts=${BENCH_COUNTS:-"100000 1000000"}
 kinds=${BENCH_KINDS:-"disk count"}
 threads=${BENCH_THREADS:-2}
@@ -66,7 +66,7 @@ for kind in $kinds; do
                 if [[ $kind == disk ]]; then
                     output="$workdir/out"
                     case $format in
-                        csv | fhir) ;;
+                        csv | fhir | parquet) ;;
                         *) output="$workdir/out.$format" ;;
                     esac
                     if ! "$binary" generate --config "$config" --count "$count" --threads "$threads" \
