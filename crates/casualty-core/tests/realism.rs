@@ -26,8 +26,6 @@ struct Casualty {
     /// Minutes from injury to arrival at Role 1 and at Role 2, for those who arrive.
     to_role1: Option<f64>,
     to_role2: Option<f64>,
-    /// Minutes from injury to arrival at Role 3, for those who arrive.
-    to_role3: Option<f64>,
     /// Minutes from arrival at Role 2 to leaving it (onwards, back to duty or dead): the wait
     /// for a bed and the stay.
     at_role2: Option<f64>,
@@ -92,7 +90,6 @@ fn generate(changes: Value) -> Vec<Casualty> {
                 mass_casualty: patient.mass_casualty,
                 to_role1: arrival(Role::Role1),
                 to_role2: arrival(Role::Role2),
-                to_role3: arrival(Role::Role3),
                 at_role2,
                 died_of_wounds: patient.final_status == FinalStatus::Dow,
                 front: patient.front.to_string(),

@@ -354,7 +354,9 @@ async fn invalid_requests_rejected() {
     assert_eq!(raw("{\"configuration\": ", "application/json").await.unwrap().status(), StatusCode::BAD_REQUEST, "malformed JSON");
     assert_eq!(raw("{}", "text/plain").await.unwrap().status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "not JSON");
     let huge = "x".repeat(2 << 20);
-    let response = server.client.post(format!("{}/generation", server.base)).header("X-API-Key", &key).header("content-type", "application/json").body(huge).send().await.unwrap();
+    // A separate client: the server closes the connection after rejecting an unread body, and a
+    // pooled connection reused after that fails the next request.
+    let response = reqwest::Client::new().post(format!("{}/generation", server.base)).header("X-API-Key", &key).header("content-type", "application/json").body(huge).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "an oversized body");
     let error: Value = response.json().await.unwrap();
     assert!(error["request_id"].is_string(), "413 uses the error body too: {error}");
