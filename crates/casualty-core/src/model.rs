@@ -166,6 +166,7 @@ pub struct IntensityMultipliers {
 #[allow(missing_docs)]
 pub struct TriageThresholds {
     pub expectant_niss: u32,
+    pub mass_casualty_expectant_niss: u32,
     pub immediate_min_ais: u32,
     pub immediate_max_systolic_mmhg: f64,
     pub immediate_min_respiratory_rate: f64,
@@ -252,6 +253,7 @@ pub struct WarfareEffects {
     pub region_multiplier: BTreeMap<String, BTreeMap<String, f64>>,
     pub severity_multiplier: BTreeMap<String, f64>,
     pub extra_wound_multiplier: BTreeMap<String, f64>,
+    pub mass_casualty_per_week: BTreeMap<String, f64>,
     pub injury_distribution: BTreeMap<String, CategoryPercentages>,
     pub daily_pattern: BTreeMap<String, Vec<f64>>,
 }
@@ -631,6 +633,9 @@ impl ModelParameters {
             for (name, &m) in table {
                 check(format!("warfare.{group}.{name}"), m, (0.0..=10.0).contains(&m), "a multiplier from 0 to 10");
             }
+        }
+        for (name, &rate) in &self.warfare.mass_casualty_per_week {
+            check(format!("warfare.mass_casualty_per_week.{name}"), rate, (0.0..=7.0).contains(&rate), "events per week from 0 to 7");
         }
         for (name, mix) in &self.warfare.injury_distribution {
             for (category, v) in [("disease", mix.disease), ("non_battle", mix.non_battle), ("battle", mix.battle)] {

@@ -124,7 +124,7 @@ impl Schedule {
 
 /// Mixes the hourly battle patterns of the scenario's warfare types: each type's pattern (or
 /// `daily_pattern.battle` for a type without one) is scaled to a mean of 1, then weighted.
-fn battle_pattern(scenario: &Scenario) -> [f64; 24] {
+pub(crate) fn battle_pattern(scenario: &Scenario) -> [f64; 24] {
     let model = &scenario.model;
     let mut mixed = [0.0; 24];
     for (kind, weight) in &scenario.warfare_types {

@@ -5,7 +5,7 @@
 mod common;
 
 use casualty_core::engine::Generator;
-use casualty_core::record::{EventType, FinalStatus};
+use casualty_core::record::{EventType, FinalStatus, Triage};
 use casualty_core::scenario::{Category, Role};
 use common::scenario;
 use serde_json::{json, Value};
@@ -31,6 +31,7 @@ struct Casualty {
     at_role2: Option<f64>,
     died_of_wounds: bool,
     front: String,
+    triage: Triage,
 }
 
 impl Casualty {
@@ -93,6 +94,7 @@ fn generate(changes: Value) -> Vec<Casualty> {
                 at_role2,
                 died_of_wounds: patient.final_status == FinalStatus::Dow,
                 front: patient.front.to_string(),
+                triage: patient.triage_category,
             }
         })
         .collect()
@@ -464,4 +466,26 @@ fn distance_lengthens_evacuation() {
     let near = time_to_role2(&generate(front(None)));
     let far = time_to_role2(&generate(front(Some(120.0))));
     assert!(far >= near + 30.0, "median minutes to Role 2: {far:.0} at 120 km, {near:.0} at the default 40 km");
+}
+
+#[test]
+fn mass_casualty_triage_marks_more_expectant() {
+    let casualties = generate(json!({ "special_events": [{ "type": "mass_casualty", "day": 4, "hour": 6, "size": 1500 }] }));
+    let expectant = |event: bool| share(&casualties, |c| c.battle() && c.event_id.is_some() == event, |c| c.triage == Triage::T4);
+    let (in_event, outside) = (expectant(true), expectant(false));
+    assert!(in_event >= 1.5 * outside, "expectant share of battle casualties: {in_event:.3} in the mass-casualty event, {outside:.3} outside it");
+}
+
+#[test]
+fn warfare_types_bring_mass_casualty_events() {
+    for (kind, expected) in [("artillery", 1), ("cbrn", 1), ("conventional", 0)] {
+        let casualties = generate(json!({ "warfare_types": [kind], "days_of_fighting": 14 }));
+        let mut ids: Vec<&str> = casualties.iter().filter_map(|c| c.event_id.as_deref()).collect();
+        ids.dedup();
+        let events = ids.len();
+        assert!(events >= 2 * expected && (expected > 0 || events == 0), "{kind}: {events} events in 14 days");
+        assert!(casualties.iter().filter(|c| c.event_id.is_some()).all(|c| c.mass_casualty), "{kind}: its events are mass-casualty incidents");
+    }
+    let none = generate(json!({ "warfare_types": ["artillery"], "special_events": [] }));
+    assert!(none.iter().all(|c| c.event_id.is_none()), "an empty special_events list switches the warfare events off");
 }

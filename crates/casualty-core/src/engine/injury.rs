@@ -192,7 +192,9 @@ struct Wound {
 }
 
 impl Tables {
-    pub(crate) fn injure<'g>(&self, generator: &'g Generator<'_>, category: Category, rng: &mut Stream) -> Injuries<'g> {
+    /// Draws the injuries of one casualty. `mass_casualty` marks a casualty of a mass-casualty
+    /// event, triaged under its stricter expectant threshold.
+    pub(crate) fn injure<'g>(&self, generator: &'g Generator<'_>, category: Category, mass_casualty: bool, rng: &mut Stream) -> Injuries<'g> {
         let reference = generator.reference;
         let model = generator.model;
         let (indexes, table) = &self.mechanisms[category.index()];
@@ -318,7 +320,8 @@ impl Tables {
         }
 
         let t = &model.triage;
-        let triage = if u32::from(scores.1) >= t.expectant_niss || (initial.gcs <= 3.0 && head_ais >= 5) {
+        let expectant_niss = if mass_casualty { t.mass_casualty_expectant_niss.min(t.expectant_niss) } else { t.expectant_niss };
+        let triage = if u32::from(scores.1) >= expectant_niss || (initial.gcs <= 3.0 && head_ais >= 5) {
             Triage::T4
         } else if u32::from(max_ais) >= t.immediate_min_ais
             || initial.systolic < t.immediate_max_systolic_mmhg

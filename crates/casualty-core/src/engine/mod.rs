@@ -169,7 +169,8 @@ impl<'a> Generator<'a> {
         let nation = nations[rng.pick(nation_table)];
 
         // 2-4. Mechanism, diagnoses, severity, physiology and triage.
-        let injuries = self.tables.injure(self, category, &mut rng);
+        let mass_casualty = event.is_some_and(|(_, e)| e.size >= self.model.events.mass_casualty_min_size);
+        let injuries = self.tables.injure(self, category, mass_casualty, &mut rng);
 
         // 5-6. Course through the evacuation chain, outcome, treatments and vital signs. Known
         // allergies are drawn first because they decide which medications can be given.
@@ -210,7 +211,7 @@ impl<'a> Generator<'a> {
                 code: mechanism.event_code.as_deref(),
             },
             event_id: event.map(|(i, e)| format!("EVT-{:03}-{}", i + 1, e.kind.as_str())),
-            mass_casualty: event.is_some_and(|(_, e)| e.size >= self.model.events.mass_casualty_min_size),
+            mass_casualty,
             injuries: injuries.records,
             iss: injuries.iss,
             niss: injuries.niss,

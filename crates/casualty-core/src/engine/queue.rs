@@ -309,7 +309,7 @@ fn pilot(generator: &Generator<'_>, front: usize, pilot_index: u64, step_seconds
         for j in 0..n {
             let index = PILOT_STREAM_BASE + (pilot_index * 3 + c as u64) * n + j;
             let mut rng = Stream::new(generator.scenario.seed, index);
-            let injuries = generator.tables.injure(generator, *category, &mut rng);
+            let injuries = generator.tables.injure(generator, *category, false, &mut rng);
             let allergies = generator.people.allergies(&mut rng);
             let course = super::course::run(generator, *category, &injuries, &allergies, 0, 1.0, front, &no_waits, &mut rng);
             let class = class_of(injuries.triage);

@@ -257,6 +257,7 @@ fn parse_object(
         (None, _) => None,
     };
 
+    let events_given = object.has("special_events");
     let special_events = match (object.take(&["special_events"], errors), count, &model) {
         (Some((path, value)), Some(count), Some(model)) => parse_events(&path, value, count, days, model, errors),
         (None, _, _) => Some(Vec::new()),
@@ -304,6 +305,10 @@ fn parse_object(
         model,
         overrides,
     };
+    let mut scenario = scenario;
+    if !events_given {
+        scenario.special_events = warfare_events(&scenario);
+    }
     check_scenario(&scenario, errors);
     Some(scenario)
 }
@@ -348,6 +353,31 @@ fn warfare_distribution(model: &ModelParameters, warfare_types: &[(WarfareType, 
     // The type weights sum to 1 and each mix to 100 percent, so the total is about 1.
     let total: f64 = mixed.iter().sum();
     mixed.map(|share| share / total)
+}
+
+/// The mass-casualty incidents that the warfare types bring (`warfare.mass_casualty_per_week`),
+/// for a scenario that gives no `special_events`. They are spread evenly over the days, at the
+/// busiest hour of the battle pattern, on the busiest front, each of the default event size.
+fn warfare_events(scenario: &Scenario) -> Vec<SpecialEvent> {
+    let model = &scenario.model;
+    let per_week = scenario.warfare_mean(|kind| Some(model.warfare.mass_casualty_per_week.get(kind).copied().unwrap_or(0.0)));
+    let wanted = (per_week * f64::from(scenario.days_of_fighting) / 7.0).round() as u64;
+    let size = ((scenario.count as f64 * model.events.default_size_share).round() as u64).max(model.events.mass_casualty_min_size);
+    // Events take their casualties from the battle share first; they may fill at most half of it.
+    let battle = (scenario.count as f64 * scenario.injury_distribution[2] / 2.0) as u64;
+    let events = if size == 0 { 0 } else { wanted.min(battle / size) };
+    let pattern = crate::schedule::battle_pattern(scenario);
+    let hour = (0..24).fold(0, |best, h| if pattern[h] > pattern[best] { h } else { best }) as u32;
+    let busiest = scenario.fronts.iter().fold(&scenario.fronts[0], |best, f| if f.casualty_rate > best.casualty_rate { f } else { best });
+    (0..events)
+        .map(|i| SpecialEvent {
+            kind: EventKind::MassCasualty,
+            day: 1 + ((i as f64 + 0.5) * f64::from(scenario.days_of_fighting) / events as f64) as u32,
+            hour,
+            size,
+            front: busiest.id.clone(),
+        })
+        .collect()
 }
 
 /// Checks that need several fields at once.

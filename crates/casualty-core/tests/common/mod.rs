@@ -526,12 +526,14 @@ fn check_severity(p: &Patient<'_>, scenario: &Scenario, label: &str) {
         assert_eq!((p.iss, p.niss), (75, 75), "{label}: an AIS 6 wound with ISS {} and NISS {}", p.iss, p.niss);
         assert_eq!(p.triage_category, Triage::T4, "{label}: an AIS 6 wound triaged {:?}", p.triage_category);
     }
-    if u32::from(p.niss) >= thresholds.expectant_niss {
-        assert_eq!(p.triage_category, Triage::T4, "{label}: NISS {} at or above expectant_niss triaged {:?}", p.niss, p.triage_category);
+    // Casualties of a mass-casualty event are triaged under the lower expectant threshold.
+    let expectant_niss = if p.mass_casualty { thresholds.mass_casualty_expectant_niss.min(thresholds.expectant_niss) } else { thresholds.expectant_niss };
+    if u32::from(p.niss) >= expectant_niss {
+        assert_eq!(p.triage_category, Triage::T4, "{label}: NISS {} at or above the expectant threshold {expectant_niss} triaged {:?}", p.niss, p.triage_category);
     }
     if p.triage_category == Triage::T4 {
         let severe_head = p.injuries.iter().any(|i| i.body_region == "head" && i.ais >= 5);
-        assert!(u32::from(p.niss) >= thresholds.expectant_niss || severe_head, "{label}: T4 with NISS {} and no head wound of AIS 5 or more", p.niss);
+        assert!(u32::from(p.niss) >= expectant_niss || severe_head, "{label}: T4 with NISS {} and no head wound of AIS 5 or more", p.niss);
     }
     if u32::from(max_ais) >= thresholds.immediate_min_ais && p.triage_category != Triage::T4 {
         assert_eq!(p.triage_category, Triage::T1, "{label}: a wound of AIS {max_ais} triaged {:?}", p.triage_category);
