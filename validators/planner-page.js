@@ -148,6 +148,14 @@ async function main() {
       result.jsonCount = JSON.parse(await page.inputValue('#scenario-json')).count;
     });
 
+    await step('refuse to check while the JSON is invalid', async () => {
+      const text = await page.inputValue('#scenario-json');
+      await page.fill('#scenario-json', text + ',');
+      await page.click('#validate');
+      result.invalidJsonHeading = await page.textContent('#error-summary-heading');
+      await page.fill('#scenario-json', text);
+    });
+
     await step('edit the JSON', async () => {
       const edited = JSON.parse(await page.inputValue('#scenario-json'));
       edited.seed = 4242;

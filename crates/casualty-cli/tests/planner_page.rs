@@ -105,6 +105,7 @@ fn planner_page_runs_whole_job() {
     let error = seen["distributionError"].as_str().unwrap();
     assert!(error.contains("summing to 100"), "the server's message shows beside the distribution: {error}");
     assert_eq!(seen["errorSummaryVisible"], true);
+    assert_eq!(seen["invalidJsonHeading"], "The JSON editor has an error", "checking is refused while the JSON editor holds invalid text");
     assert_eq!(seen["jsonCount"], 500, "the JSON follows the count field");
     assert_eq!(seen["formSeed"], "4242", "the form follows the JSON");
     assert_eq!(seen["fieldErrorsAfterFix"], 0, "fixing the distribution clears the errors");

@@ -119,6 +119,13 @@ export class ScenarioForm {
         this.updateSums();
         this.changed();
     }
+    /** Returns the JSON editor's error while its text is not a valid scenario, or null. */
+    jsonProblem() {
+        if (this.json.getAttribute('aria-invalid') !== 'true') {
+            return null;
+        }
+        return this.jsonError.textContent || 'The JSON editor holds text that is not a scenario.';
+    }
     writeJson() {
         this.json.value = JSON.stringify(this.scenario, null, 2);
         this.json.removeAttribute('aria-invalid');

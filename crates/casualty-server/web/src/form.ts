@@ -137,6 +137,14 @@ export class ScenarioForm {
     this.changed();
   }
 
+  /** Returns the JSON editor's error while its text is not a valid scenario, or null. */
+  jsonProblem(): string | null {
+    if (this.json.getAttribute('aria-invalid') !== 'true') {
+      return null;
+    }
+    return this.jsonError.textContent || 'The JSON editor holds text that is not a scenario.';
+  }
+
   private writeJson(): void {
     this.json.value = JSON.stringify(this.scenario, null, 2);
     this.json.removeAttribute('aria-invalid');

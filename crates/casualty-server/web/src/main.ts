@@ -186,6 +186,9 @@ async function loadSaved(): Promise<void> {
 async function save(asNewVersion: boolean): Promise<void> {
   const saveArea = byId('save-area');
   clearErrors(saveArea);
+  if (!refuseInvalidJson()) {
+    return;
+  }
   const id = byId<HTMLSelectElement>('saved').value;
   const name = byId<HTMLInputElement>('save-name').value;
   try {
@@ -208,23 +211,25 @@ function showRequestError(error: unknown, extraRoot?: HTMLElement): void {
     return;
   }
   if (error.errors.length > 0) {
-    let unmatched = form.showErrors(error.errors);
-    if (extraRoot) {
-      unmatched = form.showErrors(unmatched, extraRoot);
-    }
+    // Errors of a request made from one area (saving) belong beside that area's fields first.
+    let unmatched = extraRoot ? form.showErrors(error.errors, extraRoot) : error.errors;
+    unmatched = form.showErrors(unmatched);
     unmatched = form.showErrors(unmatched, byId('output-options'));
-    showSummary(error.message, error.errors, unmatched);
+    showSummary(error.message, error.errors, unmatched, extraRoot ? 'The request needs changes' : undefined);
   } else {
-    announce(error.message, 'error');
+    // An error without fields (a limit, a revoked key, a server fault) is shown where the
+    // planner looks, not only in the status line at the top of the page.
+    showSummary(error.message, [], [], 'The request failed');
   }
   if (error.status === 401) {
     askForKey();
   }
 }
 
-function showSummary(detail: string, errors: FieldError[], unmatched: FieldError[]): void {
+function showSummary(detail: string, errors: FieldError[], unmatched: FieldError[], heading = 'The scenario needs changes'): void {
   const summary = byId('error-summary');
   summary.hidden = false;
+  byId('error-summary-heading').textContent = heading;
   byId('error-summary-text').textContent = `${detail}. ${errors.length - unmatched.length} shown beside their fields.`;
   byId('error-summary-list').replaceChildren(...unmatched.map((item) => el('li', {}, `${item.path}: ${item.message} (${JSON.stringify(item.value)}). Accepted: ${item.accepted}.`)));
   summary.focus();
@@ -235,8 +240,21 @@ function hideSummary(): void {
   byId('error-summary').hidden = true;
 }
 
+/** Stops a request while the JSON editor holds invalid text, which the form would silently ignore. */
+function refuseInvalidJson(): boolean {
+  const problem = form.jsonProblem();
+  if (problem === null) {
+    return true;
+  }
+  showSummary(problem, [], [], 'The JSON editor has an error');
+  return false;
+}
+
 async function validate(): Promise<boolean> {
   hideSummary();
+  if (!refuseInvalidJson()) {
+    return false;
+  }
   const local = form.localErrors();
   try {
     const result = await requestJson<{ valid: boolean; errors: FieldError[] }>('POST', '/api/v1/configurations/validate', form.value());
