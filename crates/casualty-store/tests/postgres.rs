@@ -82,4 +82,6 @@ fn redact_database_url_hides_password() {
     assert_eq!(redact_database_url("postgres://casualty:secret@db:5432/casualty"), "postgres://casualty:***@db:5432/casualty");
     assert_eq!(redact_database_url("postgres://casualty@db/casualty"), "postgres://casualty@db/casualty");
     assert_eq!(redact_database_url("not a url with secret"), "<invalid URL>");
+    assert_eq!(redact_database_url("postgres://casualty@db/casualty?sslmode=disable&password=secret"), "postgres://casualty@db/casualty?sslmode=disable&password=***");
+    assert_eq!(redact_database_url("mysql://u@h/db?PASSWORD=secret"), "mysql://u@h/db?PASSWORD=***");
 }

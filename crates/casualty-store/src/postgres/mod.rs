@@ -94,6 +94,17 @@ pub fn redact_database_url(url: &str) -> String {
                 // already excluded.
                 let _ = parsed.set_password(Some("***"));
             }
+            // libpq and sqlx also take the password as a query parameter.
+            if parsed.query_pairs().any(|(key, _)| key.eq_ignore_ascii_case("password")) {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(key, value)| {
+                        let value = if key.eq_ignore_ascii_case("password") { "***".to_string() } else { value.into_owned() };
+                        (key.into_owned(), value)
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             parsed.to_string()
         }
         Err(_) => "<invalid URL>".to_string(),
