@@ -39,9 +39,10 @@ fn format_names_parse() {
     assert_eq!(Format::parse(" NDJSON "), Ok(Format::Ndjson), "NDJSON with spaces");
     assert_eq!(Format::parse("jsonl"), Ok(Format::Ndjson), "jsonl is NDJSON");
     assert_eq!(Format::parse("XML"), Ok(Format::Xml), "XML in capitals");
-    let error = Format::parse("parquet").err().unwrap_or_default();
-    assert!(error.contains("parquet"), "the error for parquet names the value: {error}");
-    assert!(error.contains("json, ndjson, csv, xml"), "the error for parquet names the accepted formats: {error}");
+    assert_eq!(Format::parse("parquet"), Ok(Format::Parquet), "parquet");
+    let error = Format::parse("avro").err().unwrap_or_default();
+    assert!(error.contains("avro"), "the error for avro names the value: {error}");
+    assert!(error.contains("json, ndjson, csv, xml"), "the error for avro names the accepted formats: {error}");
     assert_eq!(Format::Json.as_str(), "json", "JSON name");
     assert_eq!(Format::Ndjson.as_str(), "ndjson", "NDJSON name");
     assert_eq!(Format::Xml.as_str(), "xml", "XML name");
