@@ -165,7 +165,7 @@ async function main() {
 
     await step('check the scenario', async () => {
       await page.click('#validate');
-      await page.waitForFunction(() => document.querySelector('#status-message').textContent.includes('valid'));
+      await page.waitForFunction(() => document.querySelector('#status-message').textContent === 'The scenario is valid.');
       result.validMessage = await page.textContent('#status-message');
       result.fieldErrorsAfterFix = await page.locator('#scenario-form .field-error').count();
       result.accessibility.scenario = await accessibility(page, axeSource);
