@@ -103,7 +103,7 @@ pub struct ByQueuedRole {
 }
 
 impl ByQueuedRole {
-    /// The value for `role`; 0 for the point of injury and Role 4, which have no queue.
+    /// Returns the value for `role`, or 0 for the point of injury and Role 4, which have no queue.
     pub fn get(&self, role: crate::scenario::Role) -> f64 {
         use crate::scenario::Role;
         match role {

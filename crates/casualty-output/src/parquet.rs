@@ -53,7 +53,7 @@ pub const EVENT_ROW_GROUP_ROWS: usize = 262_144;
 pub const BATCH_ROWS: usize = 8_192;
 
 /// Limit of a column's dictionary and of a data page, in bytes before compression. Every column
-/// holds a dictionary and a page while its row group is written, so this bounds memory.
+/// keeps a dictionary and a page in memory while its row group is written, so this bounds memory.
 const PAGE_BYTES: usize = 128 << 10;
 
 /// Columns whose values are (nearly) all different, so a dictionary would only cost memory.
@@ -203,7 +203,7 @@ pub enum ParquetTable {
 }
 
 impl ParquetTable {
-    /// The table written to file `file` of the format, in [`FILE_NAMES`] order.
+    /// Returns the table written to file `file` of the format, in [`FILE_NAMES`] order.
     pub fn of_file(file: usize) -> ParquetTable {
         if file == 0 {
             ParquetTable::Patients
@@ -231,13 +231,13 @@ impl ParquetTable {
         }
     }
 
-    /// The Arrow schema of the table's file.
+    /// Returns the Arrow schema of the table's file.
     pub fn schema(self) -> Schema {
         Schema::new(self.columns().into_iter().map(|(name, kind)| Field::new(name, kind.data_type(), kind.nullable())).collect::<Vec<_>>())
     }
 }
 
-/// How a column of the cell stream becomes an Arrow column.
+/// Kind of a column: the conversion of its cells in the cell stream into an Arrow column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// UTF-8 text, never null.

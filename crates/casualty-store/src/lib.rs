@@ -192,7 +192,7 @@ pub trait Store: Send + Sync {
     /// Records a running job's progress, renews its lease to `now` plus the duration of the
     /// claim, and returns whether the worker should go on. A cancellation requested through any
     /// instance reaches the worker here. When another instance than `instance` holds the claim,
-    /// because this one's lease expired, nothing changes and the answer is
+    /// because this one's lease expired, nothing changes and the result is
     /// [`JobControl::Abandon`].
     ///
     /// # Errors

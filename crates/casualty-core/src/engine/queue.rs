@@ -40,7 +40,7 @@ fn class_of(triage: Triage) -> usize {
     }
 }
 
-/// What the pilot sample learned about one category on one front.
+/// Arrival delays and stays of one category on one front, learned from the pilot sample.
 #[derive(Default)]
 struct Kernel {
     /// For each queued role: (delay in steps, class, share of the category's casualties).

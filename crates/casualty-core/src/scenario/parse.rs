@@ -355,7 +355,7 @@ fn warfare_distribution(model: &ModelParameters, warfare_types: &[(WarfareType, 
     mixed.map(|share| share / total)
 }
 
-/// The mass-casualty incidents that the warfare types bring (`warfare.mass_casualty_per_week`),
+/// Returns the mass-casualty incidents that the warfare types bring (`warfare.mass_casualty_per_week`),
 /// for a scenario that gives no `special_events`. They are spread evenly over the days, at the
 /// busiest hour of the battle pattern, on the busiest front, each of the default event size.
 fn warfare_events(scenario: &Scenario) -> Vec<SpecialEvent> {
